@@ -1,0 +1,114 @@
+#include "core/app/server.h"
+
+#include <csignal>
+#include <memory>
+#include <thread>
+
+#include "core/base/log.h"
+#include "core/base/uv_handles.h"
+#include "core/base/version.h"
+#include "core/gateway/api_router.h"
+#include "core/gateway/gateway.h"
+#include "signaling/http_server.h"
+#include "signaling/lws_service.h"
+#include "signaling/ws_server.h"
+
+namespace junction {
+namespace {
+
+// Signals arrive on the loop as ordinary callbacks.
+class UvSignal : public UvHandle<uv_signal_t> {
+ public:
+  UvSignal(uv_loop_t* loop, int signum, std::function<void(int)> callback) : callback_(std::move(callback)) {
+    uv_signal_init(loop, handle_);
+    mark_initialised();
+    uv_signal_start(handle_, [](uv_signal_t* s, int n) {
+      if (auto* self = static_cast<UvSignal*>(s->data)) self->callback_(n);
+    }, signum);
+  }
+
+ private:
+  std::function<void(int)> callback_;
+};
+
+// Runs the loop's pending callbacks (closes, lws teardown) for a short while without blocking.
+void settle(uv_loop_t* loop) {
+  for (int i = 0; i < 200 && uv_run(loop, UV_RUN_NOWAIT) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+}  // namespace
+
+int run_server(const Config& config) {
+  auto logger = log::get("core");
+  std::signal(SIGPIPE, SIG_IGN);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+
+  auto gateway = std::make_unique<gateway::Gateway>(&loop, config);
+  std::size_t plugin_count = gateway->plugins().load_folder(config.plugins_dir, *gateway, config.plugins);
+  logger->info("{} plugin(s) loaded from {}", plugin_count, config.plugins_dir);
+  auto router = std::make_unique<gateway::ApiRouter>(*gateway);
+
+  auto lws = std::make_unique<signaling::LwsService>(&loop);
+  std::unique_ptr<signaling::WsServer> ws;
+  std::unique_ptr<signaling::HttpServer> http;
+  auto max_message = static_cast<std::size_t>(config.max_message_size);
+  if (config.ws_port != 0)
+    ws = std::make_unique<signaling::WsServer>(*lws, *router, config.bind, config.ws_port,
+                                               signaling::WsServer::Limits{max_message, 8 * max_message});
+  if (config.http_port != 0)
+    http = std::make_unique<signaling::HttpServer>(
+        *lws, *router, &loop, config.bind, config.http_port,
+        signaling::HttpServer::Limits{max_message, config.long_poll_timeout}, config.web_dir);
+
+  // Shutdown: tell every client (detached), flush what is queued, close the sockets, stop.
+  bool stopping = false;
+  UvTimer drain_timer(&loop);
+  auto clock_start = std::chrono::steady_clock::now();
+  auto begin_shutdown = [&](int signum) {
+    if (stopping) {
+      logger->warn("second signal {}: exiting now", signum);
+      std::_Exit(1);
+    }
+    stopping = true;
+    logger->info("signal {}: shutting down (sessions: {})", signum, gateway->session_count());
+    gateway->shutdown();
+    if (http) http->flush_polls();
+    if (ws) ws->close_all();
+    clock_start = std::chrono::steady_clock::now();
+    drain_timer.start(20, 20, [&] {
+      bool drained = !ws || ws->connection_count() == 0;
+      if (drained || std::chrono::steady_clock::now() - clock_start > std::chrono::seconds(2)) {
+        drain_timer.stop();
+        uv_stop(&loop);
+      }
+    });
+  };
+  UvSignal sigint(&loop, SIGINT, begin_shutdown);
+  UvSignal sigterm(&loop, SIGTERM, begin_shutdown);
+
+  logger->info("Junction {} ready: WebSocket ws://{}:{} | HTTP http://{}:{}/janus | web demo http://{}:{}/",
+               kVersionString, config.bind, config.ws_port, config.bind, config.http_port, config.bind,
+               config.http_port);
+  uv_run(&loop, UV_RUN_DEFAULT);
+
+  // lws closes its sockets and calls back our transports while the loop turns; only then do
+  // the transports, the router and the gateway go away.
+  sigint.close();
+  sigterm.close();
+  drain_timer.close();
+  lws->destroy();
+  settle(&loop);
+  http.reset();
+  ws.reset();
+  lws.reset();
+  router.reset();
+  gateway.reset();
+  settle(&loop);
+  if (uv_loop_close(&loop) != 0) logger->warn("the control loop still had open handles at exit");
+  logger->info("stopped");
+  return 0;
+}
+
+}  // namespace junction

@@ -1,0 +1,148 @@
+#include "core/base/config.h"
+
+#include "core/base/log.h"
+
+#include <arpa/inet.h>
+
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+namespace junction {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void bad(const std::string& key, const std::string& expected, const json& got) {
+  throw ConfigError("config key '" + key + "': expected " + expected + ", got " + got.dump());
+}
+
+int64_t as_int(const std::string& key, const json& v, int64_t min, int64_t max) {
+  std::string expected = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+  if (!v.is_number_integer()) bad(key, expected, v);
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(max)) bad(key, expected, v);
+  int64_t n = v.get<int64_t>();
+  if (n < min || n > max) bad(key, expected, v);
+  return n;
+}
+
+std::string as_string(const std::string& key, const json& v) {
+  if (!v.is_string()) bad(key, "a string", v);
+  return v.get<std::string>();
+}
+
+struct Key {
+  const char* name;
+  std::function<void(const std::string&, const json&, Config&)> apply;
+  std::function<json(const Config&)> read;
+};
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> table = {
+      {"bind",
+       [](auto& k, auto& v, Config& c) {
+         std::string s = as_string(k, v);
+         unsigned char buf[sizeof(in6_addr)];
+         if (inet_pton(AF_INET, s.c_str(), buf) != 1 && inet_pton(AF_INET6, s.c_str(), buf) != 1)
+           bad(k, "an IPv4 or IPv6 address", v);
+         c.bind = s;
+       },
+       [](const Config& c) { return json(c.bind); }},
+      {"ws_port", [](auto& k, auto& v, Config& c) { c.ws_port = as_int(k, v, 0, 65535); },
+       [](const Config& c) { return json(c.ws_port); }},
+      {"http_port", [](auto& k, auto& v, Config& c) { c.http_port = as_int(k, v, 0, 65535); },
+       [](const Config& c) { return json(c.http_port); }},
+      {"admin_port", [](auto& k, auto& v, Config& c) { c.admin_port = as_int(k, v, 0, 65535); },
+       [](const Config& c) { return json(c.admin_port); }},
+      {"plugins_dir", [](auto& k, auto& v, Config& c) { c.plugins_dir = as_string(k, v); },
+       [](const Config& c) { return json(c.plugins_dir); }},
+      {"web_dir", [](auto& k, auto& v, Config& c) { c.web_dir = as_string(k, v); },
+       [](const Config& c) { return json(c.web_dir); }},
+      {"log_level",
+       [](auto& k, auto& v, Config& c) {
+         std::string s = as_string(k, v);
+         if (!log::parse_level(s)) bad(k, "one of trace, debug, info, warn, error, critical, off", v);
+         c.log_level = s;
+       },
+       [](const Config& c) { return json(c.log_level); }},
+      {"media_workers",
+       [](auto& k, auto& v, Config& c) { c.media_workers = as_int(k, v, 0, 256); },
+       [](const Config& c) { return json(c.media_workers); }},
+      {"session_timeout",
+       [](auto& k, auto& v, Config& c) { c.session_timeout = as_int(k, v, 0, 86400); },
+       [](const Config& c) { return json(c.session_timeout); }},
+      {"reclaim_session_timeout",
+       [](auto& k, auto& v, Config& c) { c.reclaim_session_timeout = as_int(k, v, 0, 86400); },
+       [](const Config& c) { return json(c.reclaim_session_timeout); }},
+      {"long_poll_timeout",
+       [](auto& k, auto& v, Config& c) { c.long_poll_timeout = as_int(k, v, 1, 300); },
+       [](const Config& c) { return json(c.long_poll_timeout); }},
+      {"max_message_size",
+       [](auto& k, auto& v, Config& c) { c.max_message_size = as_int(k, v, 4096, 64 << 20); },
+       [](const Config& c) { return json(c.max_message_size); }},
+      {"max_sessions",
+       [](auto& k, auto& v, Config& c) { c.max_sessions = as_int(k, v, 0, 10'000'000); },
+       [](const Config& c) { return json(c.max_sessions); }},
+      {"server_name",
+       [](auto& k, auto& v, Config& c) {
+         std::string s = as_string(k, v);
+         if (s.empty() || s.size() > 128) bad(k, "a name of 1 to 128 characters", v);
+         c.server_name = s;
+       },
+       [](const Config& c) { return json(c.server_name); }},
+      {"plugins",
+       [](auto& k, auto& v, Config& c) {
+         if (!v.is_object()) bad(k, "an object of package name -> settings object", v);
+         for (auto& [name, settings] : v.items())
+           if (!settings.is_object()) bad(k + "." + name, "an object", settings);
+         c.plugins = v;
+       },
+       [](const Config& c) { return c.plugins; }},
+  };
+  return table;
+}
+
+}  // namespace
+
+json read_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("config file '" + path + "': cannot be opened");
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    json j = json::parse(text.str(), nullptr, true, /*ignore_comments=*/true);
+    if (!j.is_object()) throw ConfigError("config file '" + path + "': must hold a JSON object");
+    return j;
+  } catch (const json::parse_error& e) {
+    throw ConfigError("config file '" + path + "': not valid JSON: " + e.what());
+  }
+}
+
+Config make_config(const json& values) {
+  if (!values.is_object()) throw ConfigError("config: must be a JSON object");
+  Config config;
+  for (auto& [name, value] : values.items()) {
+    auto it = std::find_if(keys().begin(), keys().end(), [&](const Key& k) { return name == k.name; });
+    if (it == keys().end()) {
+      std::string known;
+      for (auto& k : keys()) known += std::string(known.empty() ? "" : ", ") + k.name;
+      throw ConfigError("config key '" + name + "': unknown key (known keys: " + known + ")");
+    }
+    it->apply(name, value, config);
+  }
+  return config;
+}
+
+std::vector<std::string> config_keys() {
+  std::vector<std::string> names;
+  for (auto& k : keys()) names.emplace_back(k.name);
+  return names;
+}
+
+json config_to_json(const Config& config) {
+  json out = json::object();
+  for (auto& k : keys()) out[k.name] = k.read(config);
+  return out;
+}
+
+}  // namespace junction

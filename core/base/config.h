@@ -1,0 +1,51 @@
+#pragma once
+// Junction's configuration: one JSON file (comments allowed), every key optional, every key
+// overridable on the command line. `conf/junction.sample.jsonc` documents each key; a unit test
+// keeps that file and the table in config.cpp in agreement.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace junction {
+
+struct Config {
+  std::string bind = "127.0.0.1";        // address every listener binds to
+  int ws_port = 8188;                    // WebSocket API (subprotocol janus-protocol); 0 = off
+  int http_port = 8088;                  // HTTP API at /janus and the web demo at /; 0 = off
+  int admin_port = 7088;                 // admin API (served once the admin API lands)
+  std::string plugins_dir;               // empty: <folder of the binary>/plugins
+  std::string web_dir;                   // empty: <folder of the binary>/web-demo
+  std::string log_level = "info";        // trace|debug|info|warn|error|critical|off
+  int media_workers = 0;                 // 0: one per core
+  int session_timeout = 60;              // seconds without a request; 0 = never
+  int reclaim_session_timeout = 0;       // seconds a closed WebSocket's sessions wait for `claim`
+  int long_poll_timeout = 30;            // seconds an HTTP GET waits for events
+  int64_t max_message_size = 8 << 20;    // bytes, largest request on either transport
+  int max_sessions = 0;                  // 0: no limit
+  std::string server_name = "Junction";  // reported by `info`
+  nlohmann::json plugins = nlohmann::json::object();  // package name -> that plugin's settings
+};
+
+// A configuration value that stops the start. `what()` names the key.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Reads a config file (JSON with // and /* */ comments). Throws ConfigError naming the file.
+nlohmann::json read_config_file(const std::string& path);
+
+// Validates `values` (an object of config keys) on top of the defaults. Throws ConfigError naming
+// the first unknown key, wrong type or bad value.
+Config make_config(const nlohmann::json& values);
+
+// Every key the configuration knows, in documentation order.
+std::vector<std::string> config_keys();
+
+// The configuration as JSON (every key, defaults included).
+nlohmann::json config_to_json(const Config& config);
+
+}  // namespace junction

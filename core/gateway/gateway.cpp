@@ -1,0 +1,245 @@
+#include "core/gateway/gateway.h"
+
+#include "core/base/ids.h"
+#include "core/base/log.h"
+#include "signaling/api_error.h"
+#include "signaling/api_message.h"
+
+namespace junction::gateway {
+
+using signaling::ApiError;
+using signaling::ApiException;
+using nlohmann::json;
+
+namespace {
+auto& logger() {
+  static auto l = log::get("core");
+  return l;
+}
+}  // namespace
+
+Gateway::Gateway(uv_loop_t* loop, const Config& config)
+    : loop_(loop), config_(config), wake_(loop, [this] { drain_deferred(); }), sweep_timer_(loop) {
+  sweep_timer_.start(250, 250, [this] { sweep(); });
+}
+
+Gateway::~Gateway() { shutdown(); }
+
+Session* Gateway::find_session(uint64_t id) {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+Session& Gateway::create_session(uint64_t requested_id,
+                                 std::shared_ptr<signaling::ClientConnection> connection) {
+  if (shutting_down_)
+    throw ApiException(ApiError::kNotAcceptingSessions, "The server is shutting down");
+  if (config_.max_sessions > 0 && sessions_.size() >= static_cast<std::size_t>(config_.max_sessions))
+    throw ApiException(ApiError::kNotAcceptingSessions,
+                       "Session limit reached (max_sessions = " + std::to_string(config_.max_sessions) + ")");
+  uint64_t id = requested_id;
+  if (id != 0) {
+    if (sessions_.count(id) != 0) throw ApiException(ApiError::kSessionConflict, "Session ID already in use");
+  } else {
+    do id = random_id();
+    while (sessions_.count(id) != 0);
+  }
+  auto session = std::make_unique<Session>();
+  session->id = id;
+  session->last_activity = Clock::now();
+  Session& ref = *session;
+  sessions_.emplace(id, std::move(session));
+  rebind(ref, std::move(connection));
+  logger()->info("session {} created ({})", id, ref.connection ? ref.connection->describe() : "-");
+  return ref;
+}
+
+void Gateway::rebind(Session& session, std::shared_ptr<signaling::ClientConnection> connection) {
+  if (session.connection) session.connection->unbind(session.id);
+  session.connection = std::move(connection);
+  if (session.connection) session.connection->bind(session.id);
+  else session.orphaned_since = Clock::now();
+}
+
+void Gateway::destroy_session(uint64_t id, std::string_view why) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  Session& session = *it->second;
+  std::vector<uint64_t> handle_ids;
+  for (auto& [handle_id, handle] : session.handles) handle_ids.push_back(handle_id);
+  for (uint64_t handle_id : handle_ids) detach(session, handle_id, /*notify=*/true);
+  if (session.connection) session.connection->unbind(id);
+  sessions_.erase(it);
+  logger()->info("session {} destroyed ({})", id, why);
+}
+
+Handle& Gateway::attach(Session& session, std::string_view package, std::string opaque_id) {
+  LoadedPlugin* plugin = plugins_.find(package);
+  if (plugin == nullptr)
+    throw ApiException(ApiError::kPluginNotFound, "No such plugin '" + std::string(package) + "'");
+  uint64_t id;
+  do id = random_id();
+  while (handle_sessions_.count(id) != 0);
+  try {
+    plugin->instance->create_session(id);
+  } catch (const std::exception& e) {
+    throw ApiException(ApiError::kPluginAttach, std::string("Couldn't attach to plugin: ") + e.what());
+  }
+  auto handle = std::make_unique<Handle>();
+  handle->id = id;
+  handle->session_id = session.id;
+  handle->plugin = plugin;
+  handle->opaque_id = std::move(opaque_id);
+  Handle& ref = *handle;
+  session.handles.emplace(id, std::move(handle));
+  handle_sessions_.emplace(id, session.id);
+  logger()->debug("handle {} attached to {} in session {}", id, package, session.id);
+  return ref;
+}
+
+void Gateway::detach(Session& session, uint64_t handle_id, bool notify) {
+  auto it = session.handles.find(handle_id);
+  if (it == session.handles.end()) return;
+  std::unique_ptr<Handle> handle = std::move(it->second);
+  session.handles.erase(it);
+  handle_sessions_.erase(handle_id);
+  try {
+    handle->plugin->instance->destroy_session(handle_id);
+  } catch (const std::exception& e) {
+    logger()->error("{}: destroy_session({}) failed: {}", handle->plugin->info.package, handle_id, e.what());
+  }
+  if (notify && session.connection) {
+    json event = signaling::make_reply("detached", {}, session.id);
+    event["sender"] = handle_id;
+    if (shutting_down_) {
+      session.send(event);
+    } else {
+      post([connection = session.connection, event = std::move(event)] { connection->send_event(event); });
+    }
+  }
+  logger()->debug("handle {} detached from session {}", handle_id, session.id);
+}
+
+void Gateway::shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  drain_deferred();  // events already produced still reach their clients
+  std::vector<uint64_t> ids;
+  for (auto& [id, session] : sessions_) ids.push_back(id);
+  for (uint64_t id : ids) destroy_session(id, "server shutting down");
+  plugins_.shutdown_all();
+  timers_.clear();
+  sweep_timer_.stop();
+}
+
+void Gateway::sweep() {
+  auto now = Clock::now();
+  std::vector<uint64_t> expired, unclaimed;
+  for (auto& [id, session] : sessions_) {
+    if (!session->connection) {
+      if (now - session->orphaned_since >= std::chrono::seconds(config_.reclaim_session_timeout))
+        unclaimed.push_back(id);
+    } else if (config_.session_timeout > 0 &&
+               now - session->last_activity >= std::chrono::seconds(config_.session_timeout)) {
+      expired.push_back(id);
+    }
+  }
+  for (uint64_t id : expired) {
+    Session& session = *sessions_.at(id);
+    session.send(signaling::make_reply("timeout", {}, id));
+    destroy_session(id, "timed out after " + std::to_string(config_.session_timeout) + " s without requests");
+  }
+  for (uint64_t id : unclaimed) destroy_session(id, "not claimed after its connection closed");
+}
+
+// --- plugin services ---
+
+void Gateway::push_event(plugin::HandleId handle, std::string_view transaction, json data, json jsep) {
+  {
+    std::lock_guard lock(deferred_mutex_);
+    deferred_.push_back({Deferred::Kind::kEvent, handle, std::string(transaction), std::move(data), std::move(jsep), {}});
+  }
+  wake_.send();
+}
+
+void Gateway::post(std::function<void()> work) {
+  {
+    std::lock_guard lock(deferred_mutex_);
+    deferred_.push_back({Deferred::Kind::kCall, 0, {}, nullptr, nullptr, std::move(work)});
+  }
+  wake_.send();
+}
+
+void Gateway::end_session(plugin::HandleId handle) {
+  {
+    std::lock_guard lock(deferred_mutex_);
+    deferred_.push_back({Deferred::Kind::kEndSession, handle, {}, nullptr, nullptr, {}});
+  }
+  wake_.send();
+}
+
+void Gateway::drain_deferred() {
+  std::deque<Deferred> batch;
+  {
+    std::lock_guard lock(deferred_mutex_);
+    batch.swap(deferred_);
+  }
+  for (Deferred& item : batch) {
+    if (item.kind == Deferred::Kind::kCall) {
+      item.call();
+      continue;
+    }
+    auto owner = handle_sessions_.find(item.handle);
+    if (owner == handle_sessions_.end()) continue;  // the handle went away meanwhile
+    Session& session = *sessions_.at(owner->second);
+    Handle& handle = *session.handles.at(item.handle);
+    if (item.kind == Deferred::Kind::kEndSession) {
+      detach(session, item.handle, /*notify=*/true);
+      continue;
+    }
+    json event = signaling::make_reply("event", item.transaction, session.id);
+    event["sender"] = item.handle;
+    event["plugindata"] = {{"plugin", handle.plugin->info.package}, {"data", std::move(item.data)}};
+    if (!item.jsep.is_null()) event["jsep"] = std::move(item.jsep);
+    session.send(event);
+  }
+}
+
+plugin::TimerId Gateway::start_timer(std::chrono::milliseconds delay, bool repeat,
+                                     std::function<void()> callback) {
+  plugin::TimerId id = next_timer_++;
+  auto timer = std::make_unique<UvTimer>(loop_);
+  auto ms = static_cast<uint64_t>(std::max<int64_t>(delay.count(), 1));
+  timer->start(ms, repeat ? ms : 0, [this, id, repeat, callback = std::move(callback)] {
+    if (!repeat) timers_.erase(id);  // safe: UvTimer runs a copy of this callback
+    callback();
+  });
+  timers_.emplace(id, std::move(timer));
+  return id;
+}
+
+void Gateway::cancel_timer(plugin::TimerId timer) { timers_.erase(timer); }
+
+namespace {
+spdlog::level::level_enum to_spdlog(plugin::LogLevel level) {
+  switch (level) {
+    case plugin::LogLevel::kTrace: return spdlog::level::trace;
+    case plugin::LogLevel::kDebug: return spdlog::level::debug;
+    case plugin::LogLevel::kInfo: return spdlog::level::info;
+    case plugin::LogLevel::kWarn: return spdlog::level::warn;
+    case plugin::LogLevel::kError: return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+}  // namespace
+
+void Gateway::log(plugin::LogLevel level, std::string_view message) {
+  static auto plugin_logger = log::get("plugin");
+  plugin_logger->log(to_spdlog(level), "{}", message);
+}
+
+bool Gateway::log_enabled(plugin::LogLevel level) const {
+  return log::level() <= to_spdlog(level);
+}
+
+}  // namespace junction::gateway

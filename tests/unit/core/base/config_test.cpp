@@ -1,0 +1,108 @@
+#include "core/base/config.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+namespace junction {
+namespace {
+
+using nlohmann::json;
+
+std::string error_of(const json& values) {
+  try {
+    make_config(values);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, EmptyObjectGivesTheDocumentedDefaults) {
+  Config c = make_config(json::object());
+  EXPECT_EQ(c.bind, "127.0.0.1");
+  EXPECT_EQ(c.ws_port, 8188);
+  EXPECT_EQ(c.http_port, 8088);
+  EXPECT_EQ(c.admin_port, 7088);
+  EXPECT_EQ(c.log_level, "info");
+  EXPECT_EQ(c.session_timeout, 60);
+  EXPECT_EQ(c.reclaim_session_timeout, 0);
+  EXPECT_EQ(c.long_poll_timeout, 30);
+  EXPECT_EQ(c.media_workers, 0);
+}
+
+TEST(Config, ValuesAreApplied) {
+  Config c = make_config({{"bind", "::1"}, {"ws_port", 9000}, {"log_level", "debug"},
+                          {"plugins", {{"janus.plugin.echotest", {{"x", 1}}}}}});
+  EXPECT_EQ(c.bind, "::1");
+  EXPECT_EQ(c.ws_port, 9000);
+  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_EQ(c.plugins["janus.plugin.echotest"]["x"], 1);
+}
+
+TEST(Config, UnknownKeyIsNamed) {
+  std::string e = error_of({{"wsport", 1}});
+  EXPECT_NE(e.find("'wsport'"), std::string::npos) << e;
+  EXPECT_NE(e.find("unknown key"), std::string::npos) << e;
+}
+
+TEST(Config, WrongTypeIsNamed) {
+  std::string e = error_of({{"ws_port", "abc"}});
+  EXPECT_NE(e.find("'ws_port'"), std::string::npos) << e;
+  EXPECT_NE(e.find("integer"), std::string::npos) << e;
+  EXPECT_NE(error_of({{"session_timeout", 1.5}}).find("'session_timeout'"), std::string::npos);
+  EXPECT_NE(error_of({{"bind", 127}}).find("'bind'"), std::string::npos);
+  EXPECT_NE(error_of({{"plugins", {{"janus.plugin.echotest", 3}}}}).find("'plugins.janus.plugin.echotest'"),
+            std::string::npos);
+}
+
+TEST(Config, BadValuesAreNamed) {
+  EXPECT_NE(error_of({{"ws_port", 70000}}).find("'ws_port'"), std::string::npos);
+  EXPECT_NE(error_of({{"http_port", -1}}).find("'http_port'"), std::string::npos);
+  EXPECT_NE(error_of({{"ws_port", 18446744073709551615ull}}).find("'ws_port'"), std::string::npos);
+  EXPECT_NE(error_of({{"log_level", "loud"}}).find("'log_level'"), std::string::npos);
+  EXPECT_NE(error_of({{"bind", "not-an-ip"}}).find("'bind'"), std::string::npos);
+  EXPECT_NE(error_of({{"max_message_size", 10}}).find("'max_message_size'"), std::string::npos);
+  EXPECT_NE(error_of({{"long_poll_timeout", 0}}).find("'long_poll_timeout'"), std::string::npos);
+}
+
+TEST(Config, ToJsonRoundTrips) {
+  Config c = make_config({{"ws_port", 1234}, {"server_name", "x"}});
+  json j = config_to_json(c);
+  EXPECT_EQ(j.size(), config_keys().size());
+  Config again = make_config(j);
+  EXPECT_EQ(config_to_json(again), j);
+}
+
+// The sample config documents every key with its default: it must hold exactly the known keys
+// and describe the same configuration as no file at all.
+TEST(Config, SampleFileHasEveryKeyWithItsDefault) {
+  json sample = read_config_file(std::string(JUNCTION_SOURCE_DIR) + "/conf/junction.sample.jsonc");
+  std::vector<std::string> keys;
+  for (auto& [k, v] : sample.items()) keys.push_back(k);
+  std::vector<std::string> known = config_keys();
+  std::sort(keys.begin(), keys.end());
+  std::sort(known.begin(), known.end());
+  EXPECT_EQ(keys, known);
+  EXPECT_EQ(config_to_json(make_config(sample)), config_to_json(make_config(json::object())));
+}
+
+TEST(Config, FileErrorsNameTheFile) {
+  std::string path = ::testing::TempDir() + "/junction_bad.json";
+  std::ofstream(path) << "{ \"ws_port\": 1, ";
+  try {
+    read_config_file(path);
+    FAIL() << "expected an error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(read_config_file("/nonexistent/junction.json"), ConfigError);
+  std::ofstream(path) << "[1, 2]";
+  EXPECT_THROW(read_config_file(path), ConfigError);
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace junction
