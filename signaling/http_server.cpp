@@ -81,12 +81,12 @@ class HttpServer::Channel : public ClientConnection {
     server_.channels_[session_id] = std::static_pointer_cast<Channel>(shared_from_this());
   }
   void on_unbound(uint64_t session_id) override {
-    // Keep the object alive until a pending poll has delivered the last events.
-    auto self = server_.channels_[session_id];
     server_.channels_.erase(session_id);
-    if (poll_ != nullptr) {
-      server_.respond(*poll_, 200, events_.empty() ? json{{"janus", "keepalive"}} : take(poll_maxev_));
-    }
+    // A pending poll delivers the session's last events (`detached`, `timeout`). With nothing
+    // to deliver it stays open until its timer, as Janus does: answering it at once makes
+    // janus.js poll again for a session that is gone (a 404 and console errors). The exchange
+    // holds this channel until then.
+    if (poll_ != nullptr && !events_.empty()) server_.respond(*poll_, 200, take(poll_maxev_));
   }
 };
 

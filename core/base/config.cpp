@@ -4,6 +4,8 @@
 
 #include <arpa/inet.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -31,6 +33,16 @@ std::string as_string(const std::string& key, const json& v) {
   return v.get<std::string>();
 }
 
+bool as_bool(const std::string& key, const json& v) {
+  if (!v.is_boolean()) bad(key, "true or false", v);
+  return v.get<bool>();
+}
+
+bool is_address(const std::string& s) {
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
 struct Key {
   const char* name;
   std::function<void(const std::string&, const json&, Config&)> apply;
@@ -42,9 +54,7 @@ const std::vector<Key>& keys() {
       {"bind",
        [](auto& k, auto& v, Config& c) {
          std::string s = as_string(k, v);
-         unsigned char buf[sizeof(in6_addr)];
-         if (inet_pton(AF_INET, s.c_str(), buf) != 1 && inet_pton(AF_INET6, s.c_str(), buf) != 1)
-           bad(k, "an IPv4 or IPv6 address", v);
+         if (!is_address(s)) bad(k, "an IPv4 or IPv6 address", v);
          c.bind = s;
        },
        [](const Config& c) { return json(c.bind); }},
@@ -90,6 +100,62 @@ const std::vector<Key>& keys() {
          c.server_name = s;
        },
        [](const Config& c) { return json(c.server_name); }},
+      {"ice_addresses",
+       [](auto& k, auto& v, Config& c) {
+         if (!v.is_array()) bad(k, "a list of IP addresses", v);
+         c.ice_addresses.clear();
+         for (const json& a : v) {
+           if (!a.is_string() || !is_address(a.get<std::string>())) bad(k, "a list of IP addresses", v);
+           c.ice_addresses.push_back(a.get<std::string>());
+         }
+       },
+       [](const Config& c) { return json(c.ice_addresses); }},
+      {"rtp_port_range",
+       [](auto& k, auto& v, Config& c) {
+         std::string s = as_string(k, v);
+         if (s.empty()) {
+           c.rtp_port_min = c.rtp_port_max = 0;
+           return;
+         }
+         int lo = 0, hi = 0;
+         char extra = 0;
+         if (std::sscanf(s.c_str(), "%d-%d%c", &lo, &hi, &extra) != 2 || lo < 1 || hi > 65535 || lo > hi)
+           bad(k, "\"min-max\" with 1 <= min <= max <= 65535, or \"\"", v);
+         c.rtp_port_min = lo;
+         c.rtp_port_max = hi;
+       },
+       [](const Config& c) {
+         return json(c.rtp_port_min == 0 ? std::string()
+                                          : std::to_string(c.rtp_port_min) + "-" + std::to_string(c.rtp_port_max));
+       }},
+      {"stun_server",
+       [](auto& k, auto& v, Config& c) {
+         std::string s = as_string(k, v);
+         auto colon = s.rfind(':');
+         if (!s.empty() && (colon == std::string::npos || colon == 0 || std::atoi(s.c_str() + colon + 1) <= 0 ||
+                            std::atoi(s.c_str() + colon + 1) > 65535))
+           bad(k, "\"host:port\" or \"\"", v);
+         c.stun_server = s;
+       },
+       [](const Config& c) { return json(c.stun_server); }},
+      {"nat_1_1_mapping",
+       [](auto& k, auto& v, Config& c) {
+         std::string s = as_string(k, v);
+         if (!s.empty() && !is_address(s)) bad(k, "an IP address or \"\"", v);
+         c.nat_1_1_mapping = s;
+       },
+       [](const Config& c) { return json(c.nat_1_1_mapping); }},
+      {"ice_lite", [](auto& k, auto& v, Config& c) { c.ice_lite = as_bool(k, v); },
+       [](const Config& c) { return json(c.ice_lite); }},
+      {"ice_consent_timeout",
+       [](auto& k, auto& v, Config& c) { c.ice_consent_timeout = as_int(k, v, 5, 300); },
+       [](const Config& c) { return json(c.ice_consent_timeout); }},
+      {"no_media_timer", [](auto& k, auto& v, Config& c) { c.no_media_timer = as_int(k, v, 1, 60); },
+       [](const Config& c) { return json(c.no_media_timer); }},
+      {"dtls_certificate", [](auto& k, auto& v, Config& c) { c.dtls_certificate = as_string(k, v); },
+       [](const Config& c) { return json(c.dtls_certificate); }},
+      {"dtls_private_key", [](auto& k, auto& v, Config& c) { c.dtls_private_key = as_string(k, v); },
+       [](const Config& c) { return json(c.dtls_private_key); }},
       {"plugins",
        [](auto& k, auto& v, Config& c) {
          if (!v.is_object()) bad(k, "an object of package name -> settings object", v);
@@ -130,6 +196,8 @@ Config make_config(const json& values) {
     }
     it->apply(name, value, config);
   }
+  if (config.dtls_certificate.empty() != config.dtls_private_key.empty())
+    throw ConfigError("config key 'dtls_certificate': set it together with 'dtls_private_key' (or neither)");
   return config;
 }
 

@@ -26,6 +26,15 @@ struct Config {
   int64_t max_message_size = 8 << 20;    // bytes, largest request on either transport
   int max_sessions = 0;                  // 0: no limit
   std::string server_name = "Junction";  // reported by `info`
+  // WebRTC transport
+  std::vector<std::string> ice_addresses;  // empty: the bind address (or every interface for 0.0.0.0/::)
+  int rtp_port_min = 0, rtp_port_max = 0;  // from "rtp_port_range" "min-max"; 0: any
+  std::string stun_server;                 // "host:port" for server-reflexive candidates
+  std::string nat_1_1_mapping;             // public address advertised instead of host addresses
+  bool ice_lite = false;
+  int ice_consent_timeout = 30;            // seconds without anything from a peer: hangup
+  int no_media_timer = 1;                  // seconds without packets on a stream: `media` receiving false
+  std::string dtls_certificate, dtls_private_key;  // PEM files; empty: generated at start
   nlohmann::json plugins = nlohmann::json::object();  // package name -> that plugin's settings
 };
 

@@ -68,6 +68,22 @@ TEST(Config, BadValuesAreNamed) {
   EXPECT_NE(error_of({{"long_poll_timeout", 0}}).find("'long_poll_timeout'"), std::string::npos);
 }
 
+TEST(Config, WebRtcKeys) {
+  Config c = make_config({{"rtp_port_range", "20000-20100"}, {"ice_addresses", {"127.0.0.1", "::1"}},
+                          {"stun_server", "stun.example.org:3478"}, {"ice_lite", true}});
+  EXPECT_EQ(c.rtp_port_min, 20000);
+  EXPECT_EQ(c.rtp_port_max, 20100);
+  EXPECT_EQ(c.ice_addresses.size(), 2u);
+  EXPECT_TRUE(c.ice_lite);
+  EXPECT_NE(error_of({{"rtp_port_range", "9-3"}}).find("'rtp_port_range'"), std::string::npos);
+  EXPECT_NE(error_of({{"rtp_port_range", "10-20x"}}).find("'rtp_port_range'"), std::string::npos);
+  EXPECT_NE(error_of({{"ice_addresses", {"eth0"}}}).find("'ice_addresses'"), std::string::npos);
+  EXPECT_NE(error_of({{"stun_server", "nohost"}}).find("'stun_server'"), std::string::npos);
+  EXPECT_NE(error_of({{"ice_lite", "yes"}}).find("'ice_lite'"), std::string::npos);
+  EXPECT_NE(error_of({{"ice_consent_timeout", 1}}).find("'ice_consent_timeout'"), std::string::npos);
+  EXPECT_NE(error_of({{"dtls_certificate", "/x.pem"}}).find("'dtls_certificate'"), std::string::npos);
+}
+
 TEST(Config, ToJsonRoundTrips) {
   Config c = make_config({{"ws_port", 1234}, {"server_name", "x"}});
   json j = config_to_json(c);
