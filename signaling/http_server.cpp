@@ -53,6 +53,12 @@ class HttpServer::Channel : public ClientConnection {
   bool is_open() const override { return true; }
   std::string describe() const override { return "http session " + std::to_string(session_id_); }
 
+  // Nothing to deliver: `keepalive`, in an array when the poll asked for several events.
+  static json keepalive(int maxev) {
+    json k = {{"janus", "keepalive"}};
+    return maxev > 1 ? json::array({k}) : k;
+  }
+
   // Up to maxev events: one object when maxev is 1, else an array (as Janus answers).
   json take(int maxev) {
     if (maxev <= 1) {
@@ -142,10 +148,13 @@ HttpServer::~HttpServer() {
 }
 
 void HttpServer::flush_polls() {
-  for (auto& [id, channel] : channels_)
-    if (channel->poll_ != nullptr)
-      respond(*channel->poll_, 200,
-              channel->events_.empty() ? json{{"janus", "keepalive"}} : channel->take(channel->poll_maxev_));
+  // Every pending poll, including those whose session already ended (no longer in channels_).
+  for (auto& [wsi, exchange] : exchanges_) {
+    std::shared_ptr<Channel> channel = exchange->poll_channel;
+    if (!channel || channel->poll_ != exchange.get()) continue;
+    respond(*exchange, 200,
+            channel->events_.empty() ? Channel::keepalive(channel->poll_maxev_) : channel->take(channel->poll_maxev_));
+  }
 }
 
 std::shared_ptr<HttpServer::Channel> HttpServer::channel_for(uint64_t session_id) {
@@ -240,7 +249,8 @@ int HttpServer::on_request(lws* wsi) {
     } else {
       char arg[32] = {0};
       int maxev = 1;
-      if (lws_get_urlarg_by_name(wsi, "maxev=", arg, sizeof arg) != nullptr) maxev = std::max(1, std::atoi(arg));
+      // lws returns a pointer to the value, inside `arg` after the name.
+      if (const char* value = lws_get_urlarg_by_name(wsi, "maxev=", arg, sizeof arg)) maxev = std::max(1, std::atoi(value));
       start_long_poll(exchange, exchange.path.session_id, std::min(maxev, 1000));
     }
     return 0;
@@ -292,13 +302,13 @@ void HttpServer::start_long_poll(Exchange& exchange, uint64_t session_id, int ma
     return;
   }
   if (channel->poll_ != nullptr)  // one poll at a time: the older one returns empty-handed
-    respond(*channel->poll_, 200, json{{"janus", "keepalive"}});
+    respond(*channel->poll_, 200, Channel::keepalive(channel->poll_maxev_));
   channel->poll_ = &exchange;
   channel->poll_maxev_ = maxev;
   exchange.poll_channel = channel;
   exchange.poll_timer = std::make_unique<UvTimer>(loop_);
-  exchange.poll_timer->start(static_cast<uint64_t>(limits_.long_poll_timeout_s) * 1000, 0, [this, &exchange] {
-    respond(exchange, 200, json{{"janus", "keepalive"}});
+  exchange.poll_timer->start(static_cast<uint64_t>(limits_.long_poll_timeout_s) * 1000, 0, [this, &exchange, maxev] {
+    respond(exchange, 200, Channel::keepalive(maxev));
   });
   lws_set_timeout(exchange.wsi, NO_PENDING_TIMEOUT, 0);
 }

@@ -21,7 +21,7 @@ void lws_log_emit(int level, const char* line) {
 }  // namespace
 
 LwsService::LwsService(uv_loop_t* loop) {
-  lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+  lws_set_log_level(getenv("JUNCTION_LWS_DEBUG") ? (LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO | LLL_DEBUG) : (LLL_ERR | LLL_WARN), lws_log_emit);
   lws_context_creation_info info{};
   info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
                  LWS_SERVER_OPTION_VALIDATE_UTF8;

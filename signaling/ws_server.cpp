@@ -50,6 +50,7 @@ class WsConnection : public ClientConnection {
   std::deque<std::string> out_;
   std::size_t queued_bytes_ = 0;
   bool closing_ = false;
+  bool close_sent_ = false;
 };
 
 WsServer::WsServer(LwsService& service, ApiHandler& handler, const std::string& bind, int port,
@@ -166,10 +167,21 @@ int WsServer::on_writable(WsConnection& connection, lws* wsi) {
     return 0;
   }
   if (connection.closing_) {
+    if (connection.close_sent_) return -1;
+    // lws on libuv drops the socket before the close frame that lws_close_reason() prepares
+    // goes out, so the frame (RFC 6455 §5.5.1: opcode 8, unmasked from a server, status code
+    // then reason) is written here and the socket closed on the next turn.
     static const char reason[] = "server shutting down";
-    lws_close_reason(wsi, LWS_CLOSE_STATUS_GOINGAWAY,
-                     reinterpret_cast<unsigned char*>(const_cast<char*>(reason)), sizeof reason - 1);
-    return -1;
+    std::vector<unsigned char> frame(LWS_PRE + 4 + sizeof reason - 1);
+    unsigned char* p = frame.data() + LWS_PRE;
+    p[0] = 0x88;
+    p[1] = static_cast<unsigned char>(2 + sizeof reason - 1);
+    p[2] = LWS_CLOSE_STATUS_GOINGAWAY >> 8;
+    p[3] = LWS_CLOSE_STATUS_GOINGAWAY & 0xff;
+    std::copy(reason, reason + sizeof reason - 1, p + 4);
+    lws_write(wsi, p, frame.size() - LWS_PRE, LWS_WRITE_RAW);
+    connection.close_sent_ = true;
+    lws_callback_on_writable(wsi);
   }
   return 0;
 }

@@ -196,6 +196,14 @@ Config make_config(const json& values) {
     }
     it->apply(name, value, config);
   }
+  // Each listener needs its own port.
+  const std::pair<const char*, int> ports[] = {
+      {"ws_port", config.ws_port}, {"http_port", config.http_port}, {"admin_port", config.admin_port}};
+  for (std::size_t i = 0; i < std::size(ports); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (ports[i].second != 0 && ports[i].second == ports[j].second)
+        throw ConfigError(std::string("config key '") + ports[i].first + "': port " + std::to_string(ports[i].second) +
+                          " is already used by '" + ports[j].first + "'");
   if (config.dtls_certificate.empty() != config.dtls_private_key.empty())
     throw ConfigError("config key 'dtls_certificate': set it together with 'dtls_private_key' (or neither)");
   return config;

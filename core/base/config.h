@@ -23,7 +23,7 @@ struct Config {
   int session_timeout = 60;              // seconds without a request; 0 = never
   int reclaim_session_timeout = 0;       // seconds a closed WebSocket's sessions wait for `claim`
   int long_poll_timeout = 30;            // seconds an HTTP GET waits for events
-  int64_t max_message_size = 8 << 20;    // bytes, largest request on either transport
+  int64_t max_message_size = 9 << 20;    // bytes, largest request on either transport (8 MiB bodies fit)
   int max_sessions = 0;                  // 0: no limit
   std::string server_name = "Junction";  // reported by `info`
   // WebRTC transport

@@ -68,6 +68,13 @@ TEST(Config, BadValuesAreNamed) {
   EXPECT_NE(error_of({{"long_poll_timeout", 0}}).find("'long_poll_timeout'"), std::string::npos);
 }
 
+TEST(Config, ListenersNeedDistinctPorts) {
+  std::string e = error_of({{"ws_port", 9000}, {"http_port", 9000}});
+  EXPECT_NE(e.find("'http_port'"), std::string::npos) << e;
+  EXPECT_NE(e.find("'ws_port'"), std::string::npos) << e;
+  EXPECT_EQ(error_of({{"ws_port", 0}, {"http_port", 0}}), "") << "0 means off, not a port";
+}
+
 TEST(Config, WebRtcKeys) {
   Config c = make_config({{"rtp_port_range", "20000-20100"}, {"ice_addresses", {"127.0.0.1", "::1"}},
                           {"stun_server", "stun.example.org:3478"}, {"ice_lite", true}});
