@@ -1,0 +1,99 @@
+#include "transports/media_worker.h"
+
+#include <condition_variable>
+#include <future>
+#include <mutex>
+
+#include "core/base/log.h"
+
+namespace junction::transports {
+namespace {
+
+thread_local MediaWorker* t_current = nullptr;
+
+struct Task {
+  std::function<void()> run;
+};
+
+gboolean run_task(gpointer data) {
+  auto* task = static_cast<Task*>(data);
+  try {
+    task->run();
+  } catch (const std::exception& e) {
+    // Tasks are control-plane setup; a failure is logged, never fatal for the worker.
+    log::get("media")->error("task on media worker failed: {}", e.what());
+  }
+  return G_SOURCE_REMOVE;
+}
+
+void free_task(gpointer data) { delete static_cast<Task*>(data); }
+
+}  // namespace
+
+MediaWorker* current_worker() { return t_current; }
+
+MediaWorker::MediaWorker(int index)
+    : index_(index), context_(g_main_context_new()), loop_(g_main_loop_new(context_, FALSE)) {
+  std::promise<std::thread::id> started;
+  auto id = started.get_future();
+  thread_ = std::thread([this, &started] {
+    g_main_context_push_thread_default(context_);
+    t_current = this;
+    started.set_value(std::this_thread::get_id());
+    g_main_loop_run(loop_);
+    // Let pending teardown callbacks run before the context goes away.
+    while (g_main_context_iteration(context_, FALSE)) {
+    }
+    t_current = nullptr;
+    g_main_context_pop_thread_default(context_);
+  });
+  thread_id_ = id.get();
+  log::get("media")->debug("media worker {} started", index_);
+}
+
+MediaWorker::~MediaWorker() {
+  post([this] { g_main_loop_quit(loop_); });
+  thread_.join();
+  g_main_loop_unref(loop_);
+  g_main_context_unref(context_);
+}
+
+void MediaWorker::post(std::function<void()> task) {
+  // Always deferred (never run inline, even from the worker itself); attaching a source is
+  // thread-safe and wakes the context.
+  GSource* source = g_idle_source_new();
+  g_source_set_priority(source, G_PRIORITY_DEFAULT);
+  g_source_set_callback(source, run_task, new Task{std::move(task)}, free_task);
+  g_source_attach(source, context_);
+  g_source_unref(source);
+}
+
+void MediaWorker::run_sync(const std::function<void()>& task) {
+  if (on_this_thread()) {
+    task();
+    return;
+  }
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  bool done = false;
+  post([&] {
+    task();
+    std::lock_guard lock(mutex);
+    done = true;
+    done_cv.notify_one();
+  });
+  std::unique_lock lock(mutex);
+  done_cv.wait(lock, [&] { return done; });
+}
+
+MediaWorkers::MediaWorkers(int count) {
+  for (int i = 0; i < std::max(1, count); ++i) workers_.push_back(std::make_unique<MediaWorker>(i));
+}
+
+MediaWorker& MediaWorkers::for_key(uint64_t key) {
+  // Mix the key so that sequential ids spread evenly.
+  uint64_t h = key * 0x9E3779B97F4A7C15ull;
+  return *workers_[(h >> 32) % workers_.size()];
+}
+
+}  // namespace junction::transports

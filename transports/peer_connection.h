@@ -1,0 +1,132 @@
+#pragma once
+// A WebRTC PeerConnection on the server side: ICE (libnice) -> DTLS (OpenSSL) -> SRTP (libsrtp2)
+// with BUNDLE and rtcp-mux on one transport. It demultiplexes what arrives by first byte
+// (RFC 7983), does the generic RTCP work itself (NACK answers from a packet cache, NACK
+// generation, SR/RR, RTT) and hands media and routing feedback (keyframe requests, REMB) to its
+// owner. Lives on one media worker: create, call and destroy it there; every event fires there.
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/media/media_packet.h"
+#include "core/media/nack_generator.h"
+#include "core/media/receive_stats.h"
+#include "core/media/retransmission_cache.h"
+#include "core/media/sdp.h"
+#include "transports/dtls_transport.h"
+#include "transports/ice_transport.h"
+#include "transports/media_worker.h"
+#include "transports/srtp_session.h"
+
+namespace junction::transports {
+
+struct PeerConnectionConfig {
+  IceConfig ice;
+  std::shared_ptr<const DtlsCertificate> certificate;
+  std::chrono::seconds consent_timeout{30};         // nothing from the peer this long: closed
+  std::chrono::milliseconds no_media_timeout{1000};  // a stream silent this long: not receiving
+};
+
+class PeerConnection {
+ public:
+  struct Events {
+    std::function<void(const std::string& candidate)> local_candidate;
+    std::function<void()> gathering_done;
+    std::function<void()> connected;                          // DTLS up, SRTP keys in place
+    std::function<void(const std::string& reason)> closed;   // once; the owner then drops it
+    std::function<void(int mindex, media::MediaKind kind, bool receiving)> media_state;
+    std::function<void(const media::IncomingRtp& packet)> rtp;
+    std::function<void(int mindex)> keyframe_request;         // PLI/FIR for a stream we send
+    std::function<void(uint64_t bitrate_bps)> remb;
+  };
+
+  PeerConnection(MediaWorker& worker, uint64_t id, const PeerConnectionConfig& config, Events events);
+  ~PeerConnection();
+  PeerConnection(const PeerConnection&) = delete;
+  PeerConnection& operator=(const PeerConnection&) = delete;
+
+  // The peer's offer or answer: ICE credentials and candidates, DTLS fingerprint and role.
+  // Returns "" or why it cannot be used.
+  std::string set_remote_description(const media::SessionDescription& remote, bool is_offer);
+  // Our offer or answer as the plugin wrote it: payload types, SSRCs and extension ids to use.
+  void set_local_description(const media::SessionDescription& local);
+  // Adds what the transport owns to a local description: ICE credentials, fingerprint, setup,
+  // candidates gathered so far, the BUNDLE group, rtcp-mux.
+  void fill_transport(media::SessionDescription& local, bool is_offer) const;
+  void gather();
+
+  void add_remote_candidate(const std::string& candidate);
+  void remote_candidates_done();
+
+  // Protects and sends one plain RTP packet on m-line `mindex`, with our SSRC for that line.
+  bool send_rtp(int mindex, std::span<const uint8_t> packet);
+  void request_keyframe(int mindex);  // PLI to the peer for the stream it sends on `mindex`
+  void send_remb(uint64_t bitrate_bps);
+  void close(const std::string& reason);
+
+  nlohmann::json stats() const;
+  uint64_t id() const { return id_; }
+  bool closed() const { return closed_; }
+
+  // The PeerConnection with this id on the calling worker, or null (a per-worker registry, so
+  // lookups on the media path take no lock).
+  static PeerConnection* find_on_this_worker(uint64_t id);
+
+ private:
+  struct SendStream;
+  struct RecvStream;
+  struct Line;
+  void on_ice_packet(std::span<const uint8_t> datagram);
+  void on_ice_state(IceTransport::State state);
+  void on_dtls_state(DtlsTransport::State state, const std::string& reason);
+  void on_rtp(uint8_t* data, size_t length);
+  void on_rtcp(uint8_t* data, size_t length);
+  RecvStream* recv_stream_for(const media::RtpPacket& rtp);
+  void retransmit(SendStream& stream, uint16_t seq);
+  void send_rtcp(uint8_t* data, size_t length);
+  void send_reports();
+  void send_nacks();
+  void check_timers();
+  void schedule_dtls_timer();
+  guint add_timeout(std::chrono::milliseconds period, bool (PeerConnection::*tick)());
+  bool tick_reports();
+  bool tick_fast();
+  bool tick_dtls();
+
+  MediaWorker& worker_;
+  uint64_t id_;
+  PeerConnectionConfig config_;
+  Events events_;
+  std::unique_ptr<IceTransport> ice_;
+  std::unique_ptr<DtlsTransport> dtls_;
+  std::unique_ptr<SrtpSession> srtp_in_, srtp_out_;
+  std::optional<DtlsTransport::Role> dtls_role_;
+  std::string remote_fingerprint_;
+  std::vector<std::unique_ptr<Line>> lines_;            // by m-line index
+  std::vector<std::unique_ptr<RecvStream>> recv_;        // by arrival of a new SSRC
+  int mid_extension_id_ = 0;                              // the mid header extension, if negotiated
+  uint32_t rtcp_ssrc_;                                    // sender SSRC of our feedback
+  std::string cname_;
+  bool gathering_done_ = false;
+  bool connected_ = false;
+  bool closed_ = false;
+  std::chrono::steady_clock::time_point created_, last_received_;
+  guint reports_timer_ = 0, fast_timer_ = 0, dtls_timer_ = 0;
+  std::array<uint8_t, 2048> rx_;  // one packet being received
+  std::array<uint8_t, 2048> tx_;  // one packet being sent
+  struct Counters {
+    uint64_t rtp_in = 0, rtp_out = 0, bytes_in = 0, bytes_out = 0, rtcp_in = 0, rtcp_out = 0;
+    uint64_t srtp_drops = 0, unknown_drops = 0, garbage = 0, nacks_in = 0, nacks_out = 0;
+    uint64_t retransmits = 0, plis_in = 0, plis_out = 0;
+  } counters_;
+  std::chrono::microseconds rtt_{0};
+};
+
+}  // namespace junction::transports
