@@ -17,6 +17,7 @@
 
 #include "core/media/media_packet.h"
 #include "core/media/nack_generator.h"
+#include "core/media/ntp_time.h"
 #include "core/media/receive_stats.h"
 #include "core/media/retransmission_cache.h"
 #include "core/media/sdp.h"
@@ -119,14 +120,15 @@ class PeerConnection {
   bool closed_ = false;
   std::chrono::steady_clock::time_point created_, last_received_;
   guint reports_timer_ = 0, fast_timer_ = 0, dtls_timer_ = 0;
-  std::array<uint8_t, 2048> rx_;  // one packet being received
-  std::array<uint8_t, 2048> tx_;  // one packet being sent
+  alignas(16) std::array<uint8_t, 2048> rx_;  // one packet being received (libsrtp wants aligned buffers)
+  alignas(16) std::array<uint8_t, 2048> tx_;  // one packet being sent
   struct Counters {
     uint64_t rtp_in = 0, rtp_out = 0, bytes_in = 0, bytes_out = 0, rtcp_in = 0, rtcp_out = 0;
     uint64_t srtp_drops = 0, unknown_drops = 0, garbage = 0, nacks_in = 0, nacks_out = 0;
     uint64_t retransmits = 0, plis_in = 0, plis_out = 0;
   } counters_;
   std::chrono::microseconds rtt_{0};
+  media::NtpClock ntp_clock_;
 };
 
 }  // namespace junction::transports

@@ -14,8 +14,6 @@ using signaling::Request;
 
 namespace {
 
-constexpr std::size_t kMaxPendingTrickles = 200;
-
 [[noreturn]] void missing(const char* field) {
   throw ApiException(ApiError::kMissingMandatoryElement, std::string("Missing mandatory element (") + field + ")");
 }
@@ -116,7 +114,8 @@ json ApiRouter::handle_request(const Request& request, Session& session, Handle&
     return reply;
   }
   if (verb == "hangup") {
-    // Tears down the PeerConnection only; without media there is nothing to tear down yet.
+    // Tears down the PeerConnection only; the handle stays.
+    gateway_.hangup(session, handle, "Janus API", true);
     return success(request, session.id);
   }
   if (is_session_verb(verb) || verb == "create") wrong_path(verb);
@@ -141,7 +140,7 @@ json ApiRouter::message(const Request& request, Session& session, Handle& handle
     if (!sdp->is_string()) wrong_type("jsep.sdp", "a string");
     if (sdp->get_ref<const std::string&>().rfind("v=", 0) != 0)
       throw ApiException(ApiError::kJsepInvalidSdp, "JSEP error: invalid SDP (it must start with v=)");
-    jsep = *j;
+    jsep = gateway_.apply_remote_jsep(handle, *j);
   }
   LoadedPlugin& plugin = *handle.plugin;
   plugin::MessageResult result = plugin.instance->handle_message(handle.id, request.transaction, *body, jsep);
@@ -173,13 +172,9 @@ json ApiRouter::trickle(const Request& request, Session& session, Handle& handle
     throw ApiException(ApiError::kInvalidJson, "Can't have both candidate and candidates");
   if (!has_one && !has_many) missing("candidate");
   if (has_many && !candidates->is_array()) wrong_type("candidates", "an array");
-  // Candidates wait here until there is a PeerConnection to take them (the WebRTC transport).
-  auto keep = [&](const json& c) {
-    if (handle.pending_trickles.size() < kMaxPendingTrickles) handle.pending_trickles.push_back(c);
-  };
-  if (has_one) keep(*candidate);
+  if (has_one) gateway_.trickle(handle, *candidate);
   else
-    for (const json& c : *candidates) keep(c);
+    for (const json& c : *candidates) gateway_.trickle(handle, c);
   return make_reply("ack", request.transaction, session.id);
 }
 

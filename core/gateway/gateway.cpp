@@ -18,8 +18,39 @@ auto& logger() {
 }
 }  // namespace
 
+namespace {
+
+transports::IceConfig ice_config(const Config& config) {
+  transports::IceConfig ice;
+  ice.local_addresses = config.ice_addresses;
+  // Bound to one address: gather there (libnice does not enumerate loopback by itself). Bound to
+  // every address: let libnice enumerate the interfaces.
+  if (ice.local_addresses.empty() && config.bind != "0.0.0.0" && config.bind != "::")
+    ice.local_addresses.push_back(config.bind);
+  ice.port_min = static_cast<uint16_t>(config.rtp_port_min);
+  ice.port_max = static_cast<uint16_t>(config.rtp_port_max);
+  if (auto colon = config.stun_server.rfind(':'); colon != std::string::npos) {
+    ice.stun_server = config.stun_server.substr(0, colon);
+    ice.stun_port = static_cast<uint16_t>(std::stoi(config.stun_server.substr(colon + 1)));
+  }
+  ice.nat_1_1 = config.nat_1_1_mapping;
+  ice.ice_lite = config.ice_lite;
+  return ice;
+}
+
+}  // namespace
+
 Gateway::Gateway(uv_loop_t* loop, const Config& config)
     : loop_(loop), config_(config), wake_(loop, [this] { drain_deferred(); }), sweep_timer_(loop) {
+  certificate_ = config.dtls_certificate.empty()
+                     ? transports::DtlsCertificate::generate()
+                     : transports::DtlsCertificate::load(config.dtls_certificate, config.dtls_private_key);
+  pc_config_.certificate = certificate_;
+  pc_config_.ice = ice_config(config);
+  pc_config_.consent_timeout = std::chrono::seconds(config.ice_consent_timeout);
+  pc_config_.no_media_timeout = std::chrono::seconds(config.no_media_timer);
+  workers_ = std::make_unique<transports::MediaWorkers>(std::max(1, config.media_workers));
+  logger()->info("{} media worker(s); DTLS fingerprint sha-256 {}", workers_->size(), certificate_->fingerprint_sha256());
   sweep_timer_.start(250, 250, [this] { sweep(); });
 }
 
@@ -100,6 +131,7 @@ Handle& Gateway::attach(Session& session, std::string_view package, std::string 
 void Gateway::detach(Session& session, uint64_t handle_id, bool notify) {
   auto it = session.handles.find(handle_id);
   if (it == session.handles.end()) return;
+  hangup(session, *it->second, "Detach", it->second->webrtc_up && notify);
   std::unique_ptr<Handle> handle = std::move(it->second);
   session.handles.erase(it);
   handle_sessions_.erase(handle_id);
@@ -200,7 +232,10 @@ void Gateway::drain_deferred() {
     json event = signaling::make_reply("event", item.transaction, session.id);
     event["sender"] = item.handle;
     event["plugindata"] = {{"plugin", handle.plugin->info.package}, {"data", std::move(item.data)}};
-    if (!item.jsep.is_null()) event["jsep"] = std::move(item.jsep);
+    if (!item.jsep.is_null()) {
+      json jsep = complete_local_jsep(session, handle, item.jsep);
+      if (!jsep.is_null()) event["jsep"] = std::move(jsep);
+    }
     session.send(event);
   }
 }

@@ -41,6 +41,17 @@ class Gateway : public plugin::Services {
   void rebind(Session& session, std::shared_ptr<signaling::ClientConnection> connection);
   std::size_t session_count() const { return sessions_.size(); }
 
+  // --- WebRTC (gateway_media.cpp) ---
+  // Checks the client's jsep, creates or updates the handle's PeerConnection, and returns the
+  // jsep the plugin sees (with "update": true on renegotiation). Throws ApiException 465/469.
+  nlohmann::json apply_remote_jsep(Handle& handle, const nlohmann::json& jsep);
+  // The plugin's jsep with the transport's attributes added; null (and a log line) if unusable.
+  nlohmann::json complete_local_jsep(Session& session, Handle& handle, const nlohmann::json& jsep);
+  // A trickled candidate (or {"completed": true}) from the client.
+  void trickle(Handle& handle, const nlohmann::json& candidate);
+  // Closes the handle's PeerConnection; the client gets `hangup` with `reason` if `notify`.
+  void hangup(Session& session, Handle& handle, const std::string& reason, bool notify);
+
   // Runs `work` on the control loop after the current request's reply has been queued.
   void post(std::function<void()> work);
 
@@ -59,6 +70,10 @@ class Gateway : public plugin::Services {
   void cancel_timer(plugin::TimerId timer) override;
   void log(plugin::LogLevel level, std::string_view message) override;
   bool log_enabled(plugin::LogLevel level) const override;
+  void relay_rtp(plugin::HandleId handle, int mindex, std::span<const uint8_t> packet) override;
+  void send_keyframe_request(plugin::HandleId handle, int mindex) override;
+  void send_remb(plugin::HandleId handle, uint64_t bitrate_bps) override;
+  void close_pc(plugin::HandleId handle) override;
 
  private:
   struct Deferred {  // crosses from any thread to the control loop
@@ -69,6 +84,11 @@ class Gateway : public plugin::Services {
     std::function<void()> call;
   };
   void drain_deferred();
+  Handle* find_handle(uint64_t handle_id, Session** session = nullptr);
+  void create_pc(Handle& handle);
+  transports::PeerConnection::Events pc_events(uint64_t handle_id);
+  // Runs `work(session, handle)` on the control loop if the handle still exists then.
+  void on_handle(uint64_t handle_id, std::function<void(Session&, Handle&)> work);
 
   uv_loop_t* loop_;
   Config config_;
@@ -83,6 +103,12 @@ class Gateway : public plugin::Services {
   std::map<plugin::TimerId, std::unique_ptr<UvTimer>> timers_;
   plugin::TimerId next_timer_ = 1;
   bool shutting_down_ = false;
+
+  std::shared_ptr<transports::DtlsCertificate> certificate_;
+  transports::PeerConnectionConfig pc_config_;
+  // Declared last, destroyed first: the workers finish (and delete their PeerConnections)
+  // while everything above still exists.
+  std::unique_ptr<transports::MediaWorkers> workers_;
 };
 
 }  // namespace junction::gateway

@@ -44,21 +44,39 @@
 // Handles are plain numbers (HandleId). A plugin may keep one after the handle is gone: every
 // service below ignores a handle that no longer exists, so there is no dangling reference.
 //
-// Media (RTP, RTCP, data channels) joins this interface with the WebRTC transport; this version
-// covers the control plane.
+// Media. When a client sends an offer (or answers the plugin's offer), the gateway checks the
+// SDP, sets up ICE and DTLS, and passes the jsep to handle_message(). The plugin decides what to
+// send and receive and answers with a jsep of its own (media::make_answer() in
+// core/media/sdp_answer.h builds one); the gateway adds the transport's attributes (ICE
+// credentials, candidates, fingerprint) before the client sees it. Then:
+//   setup_media(handle)          control loop: the PeerConnection is up (DTLS done, `webrtcup`).
+//   incoming_rtp(handle, p)      MEDIA WORKER: one plain RTP packet from the peer. The bytes may
+//                                be rewritten in place and relayed with relay_rtp().
+//   incoming_keyframe_request    MEDIA WORKER: the peer asked for a keyframe (PLI/FIR) on a
+//                                stream we send it.
+//   incoming_remb                MEDIA WORKER: the peer's receive bandwidth estimate.
+//   hangup_media(handle)         control loop: the PeerConnection is gone (hangup, ICE or DTLS
+//                                failure, consent lost, detach). A new offer may follow.
+// Media calls happen on the handle's media worker thread, never on the control loop, and must
+// not block. Every handle whose media_affinity() returns the same key shares one worker, so a
+// plugin can keep the forwarding state of a room without locks; relay_rtp() and the other media
+// services must be called from that worker.
 
 #include <nlohmann/json.hpp>
+
+#include "core/media/media_packet.h"
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 
 namespace junction::plugin {
 
 // Bumped on any change to this file that alters the layout or meaning of what crosses it.
-inline constexpr int kAbiVersion = 1;
+inline constexpr int kAbiVersion = 2;
 
 using json = nlohmann::json;
 using HandleId = uint64_t;
@@ -112,6 +130,17 @@ class Services {
   virtual void log(LogLevel level, std::string_view message) = 0;
   virtual bool log_enabled(LogLevel level) const = 0;
 
+  // --- media; call these on the handle's media worker (from a media callback) ---
+  // Sends one plain RTP packet to the handle's peer on m-line `mindex` (SSRC rewritten to ours).
+  virtual void relay_rtp(HandleId handle, int mindex, std::span<const uint8_t> packet) = 0;
+  // Asks the handle's peer for a keyframe of what it sends on `mindex` (PLI).
+  virtual void send_keyframe_request(HandleId handle, int mindex) = 0;
+  // Caps what the handle's peer sends us (REMB), in bits per second.
+  virtual void send_remb(HandleId handle, uint64_t bitrate_bps) = 0;
+
+  // Tears down the handle's PeerConnection (the client gets `hangup`). Thread-safe.
+  virtual void close_pc(HandleId handle) = 0;
+
  protected:
   ~Services() = default;
 };
@@ -133,6 +162,16 @@ class Plugin {
 
   // What the admin API shows about this handle (any JSON object).
   virtual json query_session(HandleId handle) = 0;
+
+  // --- media (see the top of this file) ---
+  // The key that picks the handle's media worker: handles that exchange media share a key
+  // (e.g. the room id). Called on the control loop before the PeerConnection is made.
+  virtual uint64_t media_affinity(HandleId handle) { return handle; }
+  virtual void setup_media(HandleId /*handle*/) {}
+  virtual void hangup_media(HandleId /*handle*/) {}
+  virtual void incoming_rtp(HandleId /*handle*/, const media::IncomingRtp& /*packet*/) {}
+  virtual void incoming_keyframe_request(HandleId /*handle*/, int /*mindex*/) {}
+  virtual void incoming_remb(HandleId /*handle*/, uint64_t /*bitrate_bps*/) {}
 };
 
 // The one thing the library exports. Its layout never changes, whatever the ABI version, so that

@@ -10,6 +10,8 @@
 
 #include "core/gateway/plugin_host.h"
 #include "signaling/client_connection.h"
+#include "transports/media_worker.h"
+#include "transports/peer_connection.h"
 
 namespace junction::gateway {
 
@@ -22,6 +24,17 @@ struct Handle {
   std::string opaque_id;
   // Trickled candidates that arrived before there was a PeerConnection to give them to.
   std::vector<nlohmann::json> pending_trickles;
+
+  // WebRTC, as the control loop sees it. The PeerConnection lives on `worker`: every call on it
+  // is posted there; the shared_ptr's deleter also runs there.
+  std::shared_ptr<transports::PeerConnection> pc;
+  transports::MediaWorker* worker = nullptr;
+  bool remote_set = false;     // the peer's SDP is applied: candidates go straight to ICE
+  bool local_sent = false;     // our SDP reached the client: new local candidates are trickled
+  bool offer_pending = false;  // we sent an offer and wait for the answer
+  bool webrtc_up = false;      // DTLS done (`webrtcup` sent)
+  std::vector<std::string> mids;  // of our last SDP, by m-line index
+  std::string transport_mid;      // the m-line carrying the bundle (where candidates belong)
 };
 
 struct Session {

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <fstream>
+#include <sstream>
 #include <set>
 #include <thread>
 
@@ -33,7 +35,7 @@ class FakePlugin : public plugin::Plugin {
     std::string mode = body.value("mode", "ack");
     if (mode == "sync") return plugin::MessageResult::ok({{"answer", 42}});
     if (mode == "fail") return plugin::MessageResult::error("no thanks");
-    services_->push_event(handle, transaction, {{"async", true}}, {{"type", "answer"}, {"sdp", "v=0"}});
+    services_->push_event(handle, transaction, {{"async", true}});
     return plugin::MessageResult::ack("working");
   }
 
@@ -43,6 +45,13 @@ class FakePlugin : public plugin::Plugin {
   bool shut_down = false;
   json last_jsep;
 };
+
+std::string aiortc_offer() {
+  std::ifstream in(std::string(JUNCTION_SOURCE_DIR) + "/tests/unit/core/media/fixtures/aiortc-1.4-offer-audio-video-data.sdp");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 class RecordingConnection : public signaling::ClientConnection {
  public:
@@ -116,11 +125,17 @@ TEST_F(ApiRouterTest, CreateAttachMessageDetachDestroy) {
   EXPECT_EQ(sync["plugindata"]["plugin"], "test.plugin.fake");
   EXPECT_EQ(sync["plugindata"]["data"]["answer"], 42);
 
+  json junk = send({{"janus", "message"}, {"transaction", "m2"}, {"session_id", s}, {"handle_id", h},
+                    {"body", json::object()}, {"jsep", {{"type", "offer"}, {"sdp", "v=0\r\n"}}}});
+  EXPECT_EQ(code(junk), 465) << "an SDP without o=, s= and m= lines";
+  EXPECT_TRUE(plugin_->last_jsep.is_null()) << "the plugin never sees an unusable SDP";
+
   json ack = send({{"janus", "message"}, {"transaction", "m2"}, {"session_id", s}, {"handle_id", h},
-                   {"body", json::object()}, {"jsep", {{"type", "offer"}, {"sdp", "v=0\r\n"}}}});
+                   {"body", json::object()}, {"jsep", {{"type", "offer"}, {"sdp", aiortc_offer()}}}});
   EXPECT_EQ(ack["janus"], "ack");
   EXPECT_EQ(ack["hint"], "working");
   EXPECT_EQ(plugin_->last_jsep["type"], "offer");
+  EXPECT_FALSE(plugin_->last_jsep.contains("update")) << "a first offer is not a renegotiation";
   EXPECT_TRUE(conn_->events.empty()) << "events wait for the loop, after the reply";
   run_loop();
   ASSERT_EQ(conn_->events.size(), 1u);
@@ -130,7 +145,6 @@ TEST_F(ApiRouterTest, CreateAttachMessageDetachDestroy) {
   EXPECT_EQ(event["session_id"], s);
   EXPECT_EQ(event["sender"], h);
   EXPECT_EQ(event["plugindata"]["data"]["async"], true);
-  EXPECT_EQ(event["jsep"]["type"], "answer");
   conn_->events.clear();
 
   json failed = send({{"janus", "message"}, {"transaction", "m3"}, {"session_id", s}, {"handle_id", h},
