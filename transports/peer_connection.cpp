@@ -64,6 +64,7 @@ struct PeerConnection::SendStream {
   uint32_t clock_rate = 90000;
   media::RetransmissionCache cache;
   uint64_t packets = 0, octets = 0;
+  uint32_t nacked_this_second = 0;  // sequence numbers the peer reported lost
   uint32_t last_timestamp = 0;
   Clock::time_point last_sent;
   SendStream() : cache(1024, std::chrono::milliseconds(1500)) {}
@@ -75,6 +76,7 @@ struct PeerConnection::RecvStream {
   bool rtx = false;
   media::ReceiveStats stats;
   std::optional<media::NackGenerator> nack;  // video only
+  int64_t lost_at_last_check = 0;
   explicit RecvStream(uint32_t clock_rate) : stats(clock_rate) {}
 };
 
@@ -569,7 +571,28 @@ void PeerConnection::close(const std::string& reason) {
 bool PeerConnection::tick_reports() {
   if (closed_) return true;
   send_reports();
+  check_slowlink();
   return true;
+}
+
+void PeerConnection::check_slowlink() {
+  int threshold = config_.slowlink_threshold;
+  for (auto& s : recv_) {
+    if (s->rtx) continue;
+    int64_t lost = s->stats.packets_lost();
+    int64_t delta = lost - s->lost_at_last_check;
+    s->lost_at_last_check = lost;
+    if (threshold > 0 && delta > threshold && events_.slowlink) {
+      const Line& line = *lines_[static_cast<std::size_t>(s->mindex)];
+      events_.slowlink(line.mindex, line.kind, /*uplink=*/true, static_cast<uint32_t>(delta));
+    }
+  }
+  for (auto& line : lines_) {
+    if (!line->send) continue;
+    uint32_t nacked = std::exchange(line->send->nacked_this_second, 0);
+    if (threshold > 0 && nacked > static_cast<uint32_t>(threshold) && events_.slowlink)
+      events_.slowlink(line->mindex, line->kind, /*uplink=*/false, nacked);
+  }
 }
 
 bool PeerConnection::tick_fast() {
@@ -632,7 +655,10 @@ void PeerConnection::on_rtcp(uint8_t* data, size_t length) {
           if (auto nack = media::parse_nack(h))
             if (Line* line = send_stream_for(nack->media_ssrc)) {
               ++counters_.nacks_in;
-              nack->for_each_lost([&](uint16_t seq) { retransmit(*line->send, seq); });
+              nack->for_each_lost([&](uint16_t seq) {
+                ++line->send->nacked_this_second;
+                retransmit(*line->send, seq);
+              });
             }
         break;
       case media::kRtcpPsfb:

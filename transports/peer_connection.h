@@ -33,6 +33,7 @@ struct PeerConnectionConfig {
   std::shared_ptr<const DtlsCertificate> certificate;
   std::chrono::seconds consent_timeout{30};         // nothing from the peer this long: closed
   std::chrono::milliseconds no_media_timeout{1000};  // a stream silent this long: not receiving
+  int slowlink_threshold = 4;                        // lost packets per second for `slowlink`; 0 = off
 };
 
 class PeerConnection {
@@ -46,6 +47,9 @@ class PeerConnection {
     std::function<void(const media::IncomingRtp& packet)> rtp;
     std::function<void(int mindex)> keyframe_request;         // PLI/FIR for a stream we send
     std::function<void(uint64_t bitrate_bps)> remb;
+    // More than slowlink_threshold packets lost in the last second: `uplink` for what the peer
+    // sends us (counted from gaps), downlink for what we send it (counted from its NACKs).
+    std::function<void(int mindex, media::MediaKind kind, bool uplink, uint32_t lost)> slowlink;
   };
 
   PeerConnection(MediaWorker& worker, uint64_t id, const PeerConnectionConfig& config, Events events);
@@ -94,6 +98,7 @@ class PeerConnection {
   void send_rtcp(uint8_t* data, size_t length);
   void send_reports();
   void send_nacks();
+  void check_slowlink();
   void check_timers();
   void schedule_dtls_timer();
   guint add_timeout(std::chrono::milliseconds period, bool (PeerConnection::*tick)());

@@ -34,6 +34,7 @@ struct Config {
   bool ice_lite = false;
   int ice_consent_timeout = 30;            // seconds without anything from a peer: hangup
   int no_media_timer = 1;                  // seconds without packets on a stream: `media` receiving false
+  int slowlink_threshold = 4;              // packets lost in a second that trigger `slowlink`; 0 = off
   std::string dtls_certificate, dtls_private_key;  // PEM files; empty: generated at start
   nlohmann::json plugins = nlohmann::json::object();  // package name -> that plugin's settings
 };

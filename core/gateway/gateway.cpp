@@ -49,6 +49,7 @@ Gateway::Gateway(uv_loop_t* loop, const Config& config)
   pc_config_.ice = ice_config(config);
   pc_config_.consent_timeout = std::chrono::seconds(config.ice_consent_timeout);
   pc_config_.no_media_timeout = std::chrono::seconds(config.no_media_timer);
+  pc_config_.slowlink_threshold = config.slowlink_threshold;
   workers_ = std::make_unique<transports::MediaWorkers>(std::max(1, config.media_workers));
   logger()->info("{} media worker(s); DTLS fingerprint sha-256 {}", workers_->size(), certificate_->fingerprint_sha256());
   sweep_timer_.start(250, 250, [this] { sweep(); });

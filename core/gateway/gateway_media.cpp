@@ -82,6 +82,16 @@ transports::PeerConnection::Events Gateway::pc_events(uint64_t id) {
       session.send(event);
     });
   };
+  events.slowlink = [this, id](int mindex, media::MediaKind kind, bool uplink, uint32_t lost) {
+    on_handle(id, [mindex, kind, uplink, lost](Session& session, Handle& handle) {
+      json event = handle_event("slowlink", session, handle);
+      if (mindex >= 0 && static_cast<std::size_t>(mindex) < handle.mids.size()) event["mid"] = handle.mids[mindex];
+      event["media"] = kind == media::MediaKind::kVideo ? "video" : "audio";
+      event["uplink"] = uplink;
+      event["lost"] = lost;
+      session.send(event);
+    });
+  };
   // Media goes straight from the worker to the plugin, never through the control loop.
   LoadedPlugin* plugin = find_handle(id)->plugin;
   events.rtp = [plugin, id](const media::IncomingRtp& packet) { plugin->instance->incoming_rtp(id, packet); };
