@@ -150,20 +150,8 @@ std::string PeerConnection::set_remote_description(const media::SessionDescripti
   if (dtls_role_ && (*dtls_role_ != role || fingerprint != remote_fingerprint_))
     return "renegotiation cannot change the DTLS role or fingerprint";
 
-  if (!ice_) {
-    IceTransport::Callbacks callbacks;
-    callbacks.on_candidate = [this](const std::string& c) {
-      if (events_.local_candidate) events_.local_candidate(c);
-    };
-    callbacks.on_gathering_done = [this] {
-      gathering_done_ = true;
-      if (events_.gathering_done) events_.gathering_done();
-    };
-    callbacks.on_state = [this](IceTransport::State s) { on_ice_state(s); };
-    callbacks.on_packet = [this](std::span<const uint8_t> d) { on_ice_packet(d); };
-    // The answerer is the controlled agent (RFC 8445 §6.1.1).
-    ice_ = std::make_unique<IceTransport>(worker_.context(), config_.ice, /*controlling=*/!is_offer, callbacks);
-  }
+  // The answerer is the controlled agent (RFC 8445 §6.1.1); as offerer ICE already runs.
+  if (!ice_) create_ice(/*controlling=*/!is_offer);
   ice_->set_remote_credentials(ufrag, pwd);
   for (const auto& m : remote.media)
     for (const std::string& c : m.candidates) ice_->add_remote_candidate(c);
@@ -263,6 +251,27 @@ void PeerConnection::fill_transport(media::SessionDescription& local, bool is_of
     m.end_of_candidates = first && gathering_done_;
     if (m.port == 0 || m.port == 9) m.port = 9;
     first = false;
+  }
+}
+
+void PeerConnection::create_ice(bool controlling) {
+  IceTransport::Callbacks callbacks;
+  callbacks.on_candidate = [this](const std::string& c) {
+    if (events_.local_candidate) events_.local_candidate(c);
+  };
+  callbacks.on_gathering_done = [this] {
+    gathering_done_ = true;
+    if (events_.gathering_done) events_.gathering_done();
+  };
+  callbacks.on_state = [this](IceTransport::State s) { on_ice_state(s); };
+  callbacks.on_packet = [this](std::span<const uint8_t> d) { on_ice_packet(d); };
+  ice_ = std::make_unique<IceTransport>(worker_.context(), config_.ice, controlling, callbacks);
+}
+
+void PeerConnection::prepare_offer() {
+  if (!ice_ && !closed_) {
+    create_ice(/*controlling=*/true);
+    ice_->gather();
   }
 }
 

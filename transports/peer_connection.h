@@ -66,6 +66,9 @@ class PeerConnection {
   // candidates gathered so far, the BUNDLE group, rtcp-mux.
   void fill_transport(media::SessionDescription& local, bool is_offer) const;
   void gather();
+  // Before a local offer: starts ICE as the controlling agent (RFC 8445 §6.1.1, the offerer).
+  // The DTLS role is settled by the answer's a=setup.
+  void prepare_offer();
 
   void add_remote_candidate(const std::string& candidate);
   void remote_candidates_done();
@@ -88,6 +91,7 @@ class PeerConnection {
   struct SendStream;
   struct RecvStream;
   struct Line;
+  void create_ice(bool controlling);
   void on_ice_packet(std::span<const uint8_t> datagram);
   void on_ice_state(IceTransport::State state);
   void on_dtls_state(DtlsTransport::State state, const std::string& reason);

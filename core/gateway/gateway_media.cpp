@@ -159,14 +159,11 @@ json Gateway::complete_local_jsep(Session& session, Handle& handle, const json& 
     logger()->error("{}: handle {} answered without an offer, not forwarded", handle.plugin->info.package, handle.id);
     return nullptr;
   }
-  if (offer && !handle.pc) {
-    logger()->error("{}: handle {}: offers from the server side are not supported yet", handle.plugin->info.package,
-                    handle.id);
-    return nullptr;
-  }
+  if (offer && !handle.pc) create_pc(handle);
   std::shared_ptr<PeerConnection> pc = handle.pc;
   std::string text;
   handle.worker->run_sync([&] {
+    if (offer) pc->prepare_offer();
     pc->set_local_description(*sdp);
     pc->fill_transport(*sdp, offer);
     text = media::write_sdp(*sdp);
