@@ -21,8 +21,9 @@ class ApiHandler {
   virtual void connection_closed(const std::shared_ptr<ClientConnection>& connection) = 0;
 
   // An HTTP long poll arrived for this session: counts as activity. False if there is no such
-  // session.
-  virtual bool touch_session(uint64_t session_id) = 0;
+  // session. `credentials` holds the poll's `apisecret` and `token` (from its query string);
+  // throws ApiException 403 when they do not admit it.
+  virtual bool touch_session(uint64_t session_id, const json& credentials) = 0;
 
   // The `server_info` reply (also served at GET /janus/info).
   virtual json server_info(std::string_view transaction) = 0;

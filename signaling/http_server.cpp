@@ -251,7 +251,14 @@ int HttpServer::on_request(lws* wsi) {
       int maxev = 1;
       // lws returns a pointer to the value, inside `arg` after the name.
       if (const char* value = lws_get_urlarg_by_name(wsi, "maxev=", arg, sizeof arg)) maxev = std::max(1, std::atoi(value));
-      start_long_poll(exchange, exchange.path.session_id, std::min(maxev, 1000));
+      // A GET has no body: its credentials come in the query string, as janus.js sends them.
+      json credentials = json::object();
+      for (const char* name : {"apisecret", "token"}) {
+        char value[1024] = {0};
+        std::string key = std::string(name) + "=";
+        if (const char* v = lws_get_urlarg_by_name(wsi, key.c_str(), value, sizeof value)) credentials[name] = v;
+      }
+      start_long_poll(exchange, exchange.path.session_id, std::min(maxev, 1000), credentials);
     }
     return 0;
   }
@@ -290,9 +297,16 @@ int HttpServer::on_body_complete(Exchange& exchange) {
   return 0;
 }
 
-void HttpServer::start_long_poll(Exchange& exchange, uint64_t session_id, int maxev) {
+void HttpServer::start_long_poll(Exchange& exchange, uint64_t session_id, int maxev, const json& credentials) {
   auto it = channels_.find(session_id);
-  if (!handler_.touch_session(session_id) || it == channels_.end()) {
+  bool known = false;
+  try {
+    known = handler_.touch_session(session_id, credentials);
+  } catch (const ApiException& e) {
+    respond(exchange, 403, make_error(e.code(), e.what(), {}, session_id));
+    return;
+  }
+  if (!known || it == channels_.end()) {
     respond(exchange, 404, make_error(ApiError::kSessionNotFound, "No such session " + std::to_string(session_id)));
     return;
   }

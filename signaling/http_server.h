@@ -36,7 +36,7 @@ class HttpServer {
   int on_request(lws* wsi);
   int on_body_complete(Exchange& exchange);
   int on_writable(lws* wsi, Exchange& exchange);
-  void start_long_poll(Exchange& exchange, uint64_t session_id, int maxev);
+  void start_long_poll(Exchange& exchange, uint64_t session_id, int maxev, const json& credentials);
   void respond(Exchange& exchange, int status, const json& body);
   std::shared_ptr<Channel> channel_for(uint64_t session_id);
   void forget(lws* wsi);

@@ -54,17 +54,19 @@ class WsConnection : public ClientConnection {
 };
 
 WsServer::WsServer(LwsService& service, ApiHandler& handler, const std::string& bind, int port,
-                   Limits limits)
-    : handler_(handler), limits_(limits) {
+                   Limits limits, std::string subprotocol)
+    : handler_(handler), limits_(limits), subprotocol_(std::move(subprotocol)) {
   protocols_[0] = lws_protocols{};
-  protocols_[0].name = "janus-protocol";
+  protocols_[0].name = subprotocol_.c_str();
   protocols_[0].callback = &WsServer::callback;
   protocols_[0].per_session_data_size = 0;
   protocols_[0].rx_buffer_size = 65536;
   protocols_[0].user = this;
   protocols_[1] = lws_protocols{};  // terminator
-  service.add_vhost("ws", bind, port, protocols_, nullptr);
-  logger()->info("WebSocket API listening on {}:{} (subprotocol janus-protocol)", bind, port);
+  bool admin = subprotocol_ != "janus-protocol";
+  service.add_vhost(admin ? "admin-ws" : "ws", bind, port, protocols_, nullptr);
+  logger()->info("WebSocket {}API listening on {}:{} (subprotocol {})", admin ? "admin " : "", bind, port,
+                 subprotocol_);
 }
 
 WsServer::~WsServer() {

@@ -1,6 +1,6 @@
 #pragma once
-// The WebSocket transport of the client API: subprotocol `janus-protocol`, one JSON message per
-// text frame, replies and events on the same socket.
+// The WebSocket transport of the client API (subprotocol `janus-protocol`) and of the admin API
+// (`janus-admin-protocol`): one JSON message per text frame, replies and events on the same socket.
 #include <libwebsockets.h>
 
 #include <cstdint>
@@ -22,7 +22,9 @@ class WsServer {
     std::size_t max_message_size;  // a larger incoming message closes the connection
     std::size_t max_queued_bytes;  // a client that lets more pile up unread is disconnected
   };
-  WsServer(LwsService& service, ApiHandler& handler, const std::string& bind, int port, Limits limits);
+  // `subprotocol` names the API: "janus-protocol" (client) or "janus-admin-protocol" (admin).
+  WsServer(LwsService& service, ApiHandler& handler, const std::string& bind, int port, Limits limits,
+           std::string subprotocol = "janus-protocol");
   ~WsServer();
 
   // Sends what is queued on every connection, then closes them (graceful shutdown).
@@ -37,6 +39,7 @@ class WsServer {
 
   ApiHandler& handler_;
   Limits limits_;
+  std::string subprotocol_;  // protocols_[0].name points into it
   lws_protocols protocols_[2];
   std::unordered_map<lws*, std::shared_ptr<WsConnection>> connections_;
   uint64_t next_connection_number_ = 1;

@@ -7,8 +7,11 @@
 #include "core/base/log.h"
 #include "core/base/uv_handles.h"
 #include "core/base/version.h"
+#include "core/gateway/admin_router.h"
 #include "core/gateway/api_router.h"
 #include "core/gateway/gateway.h"
+#include "signaling/admin_http_server.h"
+#include "signaling/admin_ws_server.h"
 #include "signaling/http_server.h"
 #include "signaling/lws_service.h"
 #include "signaling/ws_server.h"
@@ -49,6 +52,7 @@ int run_server(const Config& config) {
   std::size_t plugin_count = gateway->plugins().load_folder(config.plugins_dir, *gateway, config.plugins);
   logger->info("{} plugin(s) loaded from {}", plugin_count, config.plugins_dir);
   auto router = std::make_unique<gateway::ApiRouter>(*gateway);
+  auto admin = std::make_unique<gateway::AdminRouter>(*gateway, *router);
 
   auto lws = std::make_unique<signaling::LwsService>(&loop);
   std::unique_ptr<signaling::WsServer> ws;
@@ -61,6 +65,18 @@ int run_server(const Config& config) {
     http = std::make_unique<signaling::HttpServer>(
         *lws, *router, &loop, config.bind, config.http_port,
         signaling::HttpServer::Limits{max_message, config.long_poll_timeout}, config.web_dir);
+  std::unique_ptr<signaling::AdminHttpServer> admin_http;
+  std::unique_ptr<signaling::AdminWsServer> admin_ws;
+  if (config.admin_port != 0)
+    admin_http = std::make_unique<signaling::AdminHttpServer>(*lws, *admin, config.bind, config.admin_port, max_message);
+  if (config.admin_ws_port != 0)
+    admin_ws = std::make_unique<signaling::AdminWsServer>(*lws, *admin, config.bind, config.admin_ws_port,
+                                                          signaling::WsServer::Limits{max_message, 8 * max_message});
+  if (gateway->auth().client_auth_required())
+    logger->info("client API authentication: {}{}{}", config.api_secret.empty() ? "" : "api_secret",
+                 !config.api_secret.empty() && config.token_auth ? " or " : "", config.token_auth ? "stored tokens" : "");
+  if ((admin_http || admin_ws) && config.admin_secret.empty())
+    logger->warn("the admin API asks for no secret (admin_secret is empty): keep it on a trusted address");
 
   // Shutdown: tell every client (detached), flush what is queued, close the sockets, stop.
   bool stopping = false;
@@ -76,9 +92,10 @@ int run_server(const Config& config) {
     gateway->shutdown();
     if (http) http->flush_polls();
     if (ws) ws->close_all();
+    if (admin_ws) admin_ws->close_all();
     clock_start = std::chrono::steady_clock::now();
     drain_timer.start(20, 20, [&] {
-      bool drained = !ws || ws->connection_count() == 0;
+      bool drained = (!ws || ws->connection_count() == 0) && (!admin_ws || admin_ws->connection_count() == 0);
       if (drained || std::chrono::steady_clock::now() - clock_start > std::chrono::seconds(2)) {
         drain_timer.stop();
         uv_stop(&loop);
@@ -100,9 +117,12 @@ int run_server(const Config& config) {
   drain_timer.close();
   lws->destroy();
   settle(&loop);
+  admin_ws.reset();
+  admin_http.reset();
   http.reset();
   ws.reset();
   lws.reset();
+  admin.reset();
   router.reset();
   gateway.reset();
   settle(&loop);

@@ -64,6 +64,14 @@ const std::vector<Key>& keys() {
        [](const Config& c) { return json(c.http_port); }},
       {"admin_port", [](auto& k, auto& v, Config& c) { c.admin_port = as_int(k, v, 0, 65535); },
        [](const Config& c) { return json(c.admin_port); }},
+      {"admin_ws_port", [](auto& k, auto& v, Config& c) { c.admin_ws_port = as_int(k, v, 0, 65535); },
+       [](const Config& c) { return json(c.admin_ws_port); }},
+      {"admin_secret", [](auto& k, auto& v, Config& c) { c.admin_secret = as_string(k, v); },
+       [](const Config& c) { return json(c.admin_secret); }},
+      {"api_secret", [](auto& k, auto& v, Config& c) { c.api_secret = as_string(k, v); },
+       [](const Config& c) { return json(c.api_secret); }},
+      {"token_auth", [](auto& k, auto& v, Config& c) { c.token_auth = as_bool(k, v); },
+       [](const Config& c) { return json(c.token_auth); }},
       {"plugins_dir", [](auto& k, auto& v, Config& c) { c.plugins_dir = as_string(k, v); },
        [](const Config& c) { return json(c.plugins_dir); }},
       {"web_dir", [](auto& k, auto& v, Config& c) { c.web_dir = as_string(k, v); },
@@ -201,7 +209,10 @@ Config make_config(const json& values) {
   }
   // Each listener needs its own port.
   const std::pair<const char*, int> ports[] = {
-      {"ws_port", config.ws_port}, {"http_port", config.http_port}, {"admin_port", config.admin_port}};
+      {"ws_port", config.ws_port},
+      {"http_port", config.http_port},
+      {"admin_port", config.admin_port},
+      {"admin_ws_port", config.admin_ws_port}};
   for (std::size_t i = 0; i < std::size(ports); ++i)
     for (std::size_t j = 0; j < i; ++j)
       if (ports[i].second != 0 && ports[i].second == ports[j].second)
@@ -221,6 +232,13 @@ std::vector<std::string> config_keys() {
 json config_to_json(const Config& config) {
   json out = json::object();
   for (auto& k : keys()) out[k.name] = k.read(config);
+  return out;
+}
+
+json config_to_log_json(const Config& config) {
+  json out = config_to_json(config);
+  for (const char* secret : {"admin_secret", "api_secret"})
+    if (!out[secret].get_ref<const std::string&>().empty()) out[secret] = "********";
   return out;
 }
 

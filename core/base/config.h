@@ -15,7 +15,11 @@ struct Config {
   std::string bind = "127.0.0.1";        // address every listener binds to
   int ws_port = 8188;                    // WebSocket API (subprotocol janus-protocol); 0 = off
   int http_port = 8088;                  // HTTP API at /janus and the web demo at /; 0 = off
-  int admin_port = 7088;                 // admin API (served once the admin API lands)
+  int admin_port = 7088;                 // admin API over HTTP (/admin, /metrics, /health); 0 = off
+  int admin_ws_port = 7188;              // admin API over WebSocket (janus-admin-protocol); 0 = off
+  std::string admin_secret;              // required in every admin request (`admin_secret`); empty: none
+  std::string api_secret;                // required in every client request (`apisecret`); empty: none
+  bool token_auth = false;               // client requests need a stored `token` (added via the admin API)
   std::string plugins_dir;               // empty: <folder of the binary>/plugins
   std::string web_dir;                   // empty: <folder of the binary>/web-demo
   std::string log_level = "info";        // trace|debug|info|warn|error|critical|off
@@ -57,5 +61,8 @@ std::vector<std::string> config_keys();
 
 // The configuration as JSON (every key, defaults included).
 nlohmann::json config_to_json(const Config& config);
+
+// The same, with every secret that is set replaced by "********": what may be logged.
+nlohmann::json config_to_log_json(const Config& config);
 
 }  // namespace junction

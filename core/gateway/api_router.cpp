@@ -41,6 +41,8 @@ json success(const Request& request, uint64_t session_id) {
 json ApiRouter::handle_request(const Request& request, const std::shared_ptr<ClientConnection>& connection) {
   if (request.verb == "info") return server_info(request.transaction);
   if (request.verb == "ping") return make_reply("pong", request.transaction);
+  // Before anything is looked up or changed: a refused request learns nothing and changes nothing.
+  gateway_.auth().check_client(request.message);
   if (request.session_id == 0) return root_request(request, connection);
 
   Session* session = gateway_.find_session(request.session_id);
@@ -82,6 +84,9 @@ json ApiRouter::session_request(const Request& request, Session& session,
       if (!opaque->is_string()) wrong_type("opaque_id", "a string");
       opaque_id = opaque->get<std::string>();
     }
+    // An unknown plugin is 460 whoever asks; a known one may be closed to the caller's token (405).
+    if (gateway_.plugins().find(plugin->get_ref<const std::string&>()) != nullptr)
+      gateway_.auth().check_plugin(request.message, plugin->get_ref<const std::string&>());
     Handle& handle = gateway_.attach(session, plugin->get<std::string>(), std::move(opaque_id));
     json reply = success(request, session.id);
     reply["data"] = {{"id", handle.id}};
@@ -193,7 +198,8 @@ void ApiRouter::connection_closed(const std::shared_ptr<ClientConnection>& conne
   }
 }
 
-bool ApiRouter::touch_session(uint64_t session_id) {
+bool ApiRouter::touch_session(uint64_t session_id, const json& credentials) {
+  gateway_.auth().check_client(credentials);
   Session* session = gateway_.find_session(session_id);
   if (session == nullptr) return false;
   session->last_activity = Clock::now();
@@ -211,7 +217,7 @@ json ApiRouter::server_info(std::string_view transaction) {
   info["compile-time"] = __DATE__ " " __TIME__;
   info["server-name"] = config.server_name;
   info["local-ip"] = config.bind;
-  info["accepting-new-sessions"] = true;
+  info["accepting-new-sessions"] = gateway_.accepting_new_sessions();
   info["session-timeout"] = config.session_timeout;
   info["reclaim-session-timeout"] = config.reclaim_session_timeout;
   info["candidates-timeout"] = 45;
@@ -221,8 +227,8 @@ json ApiRouter::server_info(std::string_view transaction) {
   info["ice-tcp"] = false;
   info["full-trickle"] = true;
   info["mdns-enabled"] = false;
-  info["api_secret"] = false;
-  info["auth_token"] = false;
+  info["api_secret"] = gateway_.auth().api_secret_enabled();
+  info["auth_token"] = gateway_.auth().token_auth_enabled();
   info["event_handlers"] = false;
   info["opaqueid_in_api"] = false;
   info["dependencies"] = {{"libuv", uv_version_string()}, {"nlohmann-json", "3"}};

@@ -13,7 +13,7 @@ class ApiRouter : public signaling::ApiHandler {
   nlohmann::json handle_request(const signaling::Request& request,
                                 const std::shared_ptr<signaling::ClientConnection>& connection) override;
   void connection_closed(const std::shared_ptr<signaling::ClientConnection>& connection) override;
-  bool touch_session(uint64_t session_id) override;
+  bool touch_session(uint64_t session_id, const nlohmann::json& credentials) override;
   nlohmann::json server_info(std::string_view transaction) override;
 
  private:

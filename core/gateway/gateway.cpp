@@ -41,7 +41,10 @@ transports::IceConfig ice_config(const Config& config) {
 }  // namespace
 
 Gateway::Gateway(uv_loop_t* loop, const Config& config)
-    : loop_(loop), config_(config), wake_(loop, [this] { drain_deferred(); }), sweep_timer_(loop) {
+    : loop_(loop),
+      config_(config),
+      auth_(config.api_secret, config.token_auth, config.admin_secret),
+      wake_(loop, [this] { drain_deferred(); }), sweep_timer_(loop) {
   certificate_ = config.dtls_certificate.empty()
                      ? transports::DtlsCertificate::generate()
                      : transports::DtlsCertificate::load(config.dtls_certificate, config.dtls_private_key);
@@ -66,6 +69,7 @@ Session& Gateway::create_session(uint64_t requested_id,
                                  std::shared_ptr<signaling::ClientConnection> connection) {
   if (shutting_down_)
     throw ApiException(ApiError::kNotAcceptingSessions, "The server is shutting down");
+  if (!accepting_) throw ApiException(ApiError::kNotAcceptingSessions, "Currently not accepting new sessions");
   if (config_.max_sessions > 0 && sessions_.size() >= static_cast<std::size_t>(config_.max_sessions))
     throw ApiException(ApiError::kNotAcceptingSessions,
                        "Session limit reached (max_sessions = " + std::to_string(config_.max_sessions) + ")");
@@ -78,9 +82,10 @@ Session& Gateway::create_session(uint64_t requested_id,
   }
   auto session = std::make_unique<Session>();
   session->id = id;
-  session->last_activity = Clock::now();
+  session->created = session->last_activity = Clock::now();
   Session& ref = *session;
   sessions_.emplace(id, std::move(session));
+  ++counts_.sessions_created;
   rebind(ref, std::move(connection));
   logger()->info("session {} created ({})", id, ref.connection ? ref.connection->describe() : "-");
   return ref;
@@ -102,6 +107,7 @@ void Gateway::destroy_session(uint64_t id, std::string_view why) {
   for (uint64_t handle_id : handle_ids) detach(session, handle_id, /*notify=*/true);
   if (session.connection) session.connection->unbind(id);
   sessions_.erase(it);
+  ++counts_.sessions_destroyed;
   logger()->info("session {} destroyed ({})", id, why);
 }
 
@@ -125,6 +131,7 @@ Handle& Gateway::attach(Session& session, std::string_view package, std::string 
   Handle& ref = *handle;
   session.handles.emplace(id, std::move(handle));
   handle_sessions_.emplace(id, session.id);
+  ++counts_.handles_attached;
   logger()->debug("handle {} attached to {} in session {}", id, package, session.id);
   return ref;
 }
@@ -136,6 +143,7 @@ void Gateway::detach(Session& session, uint64_t handle_id, bool notify) {
   std::unique_ptr<Handle> handle = std::move(it->second);
   session.handles.erase(it);
   handle_sessions_.erase(handle_id);
+  ++counts_.handles_detached;
   try {
     handle->plugin->instance->destroy_session(handle_id);
   } catch (const std::exception& e) {
@@ -172,18 +180,48 @@ void Gateway::sweep() {
     if (!session->connection) {
       if (now - session->orphaned_since >= std::chrono::seconds(config_.reclaim_session_timeout))
         unclaimed.push_back(id);
-    } else if (config_.session_timeout > 0 &&
-               now - session->last_activity >= std::chrono::seconds(config_.session_timeout)) {
-      expired.push_back(id);
+    } else {
+      int timeout = session->timeout >= 0 ? session->timeout : config_.session_timeout;
+      if (timeout > 0 && now - session->last_activity >= std::chrono::seconds(timeout)) expired.push_back(id);
     }
   }
   for (uint64_t id : expired) {
     Session& session = *sessions_.at(id);
+    int timeout = session.timeout >= 0 ? session.timeout : config_.session_timeout;
     session.send(signaling::make_reply("timeout", {}, id));
-    destroy_session(id, "timed out after " + std::to_string(config_.session_timeout) + " s without requests");
+    ++counts_.sessions_timed_out;
+    destroy_session(id, "timed out after " + std::to_string(timeout) + " s without requests");
   }
   for (uint64_t id : unclaimed) destroy_session(id, "not claimed after its connection closed");
 }
+
+// --- PeerConnection statistics ---
+
+nlohmann::json Gateway::pc_stats(const Handle& handle) {
+  if (!handle.pc || handle.worker == nullptr) return nullptr;
+  std::shared_ptr<transports::PeerConnection> pc = handle.pc;
+  json stats;
+  handle.worker->run_sync([&] { stats = pc->stats(); });
+  return stats;
+}
+
+std::vector<Gateway::PcStats> Gateway::all_pc_stats() {
+  std::map<transports::MediaWorker*, std::vector<PcStats>> by_worker;
+  for (auto& [session_id, session] : sessions_)
+    for (auto& [handle_id, handle] : session->handles)
+      if (handle->pc && handle->worker != nullptr)
+        by_worker[handle->worker].push_back({handle_id, handle->worker->index(), handle->webrtc_up, handle->pc, nullptr});
+  std::vector<PcStats> out;
+  for (auto& [worker, list] : by_worker) {
+    worker->run_sync([&list] {
+      for (PcStats& entry : list) entry.stats = entry.pc->stats();
+    });
+    for (PcStats& entry : list) out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+std::size_t Gateway::media_worker_count() const { return workers_ ? workers_->size() : 0; }
 
 // --- plugin services ---
 

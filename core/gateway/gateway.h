@@ -11,6 +11,7 @@
 
 #include "core/base/config.h"
 #include "core/base/uv_handles.h"
+#include "core/gateway/auth.h"
 #include "core/gateway/plugin.h"
 #include "core/gateway/plugin_host.h"
 #include "core/gateway/session.h"
@@ -25,6 +26,36 @@ class Gateway : public plugin::Services {
   PluginHost& plugins() { return plugins_; }
   const Config& config() const { return config_; }
   uv_loop_t* loop() { return loop_; }
+  Auth& auth() { return auth_; }
+
+  // --- operator controls (admin API) ---
+  // `create` gets 472 while false.
+  void set_accepting_new_sessions(bool accept) { accepting_ = accept; }
+  bool accepting_new_sessions() const { return accepting_; }
+  // The global idle timeout (seconds, 0 = never); sessions with their own keep theirs.
+  void set_session_timeout(int seconds) { config_.session_timeout = seconds; }
+  const std::unordered_map<uint64_t, std::unique_ptr<Session>>& sessions() const { return sessions_; }
+
+  // Lifetime counts, for /metrics.
+  struct Counts {
+    uint64_t sessions_created = 0, sessions_destroyed = 0, sessions_timed_out = 0;
+    uint64_t handles_attached = 0, handles_detached = 0;
+  };
+  const Counts& counts() const { return counts_; }
+
+  // --- PeerConnection statistics (control loop; blocks briefly on the media workers) ---
+  // PeerConnection::stats() of one handle's PeerConnection; null when it has none.
+  nlohmann::json pc_stats(const Handle& handle);
+  struct PcStats {
+    uint64_t handle_id;
+    int worker;                // media worker index
+    bool webrtc_up;
+    std::shared_ptr<const transports::PeerConnection> pc;  // identifies this PeerConnection
+    nlohmann::json stats;      // PeerConnection::stats()
+  };
+  // Every live PeerConnection's statistics, gathered with one run_sync per media worker.
+  std::vector<PcStats> all_pc_stats();
+  std::size_t media_worker_count() const;
 
   // --- sessions and handles (control loop) ---
   Session* find_session(uint64_t id);
@@ -93,6 +124,9 @@ class Gateway : public plugin::Services {
   uv_loop_t* loop_;
   Config config_;
   PluginHost plugins_;
+  Auth auth_;
+  bool accepting_ = true;
+  Counts counts_;
   std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
   std::unordered_map<uint64_t, uint64_t> handle_sessions_;  // handle id -> session id
 

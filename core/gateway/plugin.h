@@ -25,6 +25,8 @@
 //   handle_message(handle, ...)   a client sent `message` with a `body` (and maybe a `jsep`).
 //   destroy_session(handle)       the handle is going away (`detach`, session destroyed,
 //                                 session timeout, connection closed, server shutting down).
+//   query_session(handle)         the admin API asks about a handle (`handle_info`).
+//   handle_admin_message(request) the admin API sends the plugin a request (`message_plugin`).
 //   shutdown()                    once, at the end; no call follows.
 //
 // Threads: every call above is made on the gateway's control loop, one at a time, so plugin
@@ -76,7 +78,7 @@
 namespace junction::plugin {
 
 // Bumped on any change to this file that alters the layout or meaning of what crosses it.
-inline constexpr int kAbiVersion = 2;
+inline constexpr int kAbiVersion = 3;
 
 using json = nlohmann::json;
 using HandleId = uint64_t;
@@ -162,6 +164,13 @@ class Plugin {
 
   // What the admin API shows about this handle (any JSON object).
   virtual json query_session(HandleId handle) = 0;
+
+  // An admin API `message_plugin` request: `request` is the JSON the operator sent (any value).
+  // Runs on the control loop and answers synchronously; the returned JSON is the reply's
+  // `response`. Plugins that take admin requests (listing rooms, ...) override this.
+  virtual json handle_admin_message(const json& /*request*/) {
+    return {{"error_code", 499}, {"error", "this plugin takes no admin requests"}};
+  }
 
   // --- media (see the top of this file) ---
   // The key that picks the handle's media worker: handles that exchange media share a key

@@ -20,6 +20,7 @@ using Clock = std::chrono::steady_clock;
 struct Handle {
   uint64_t id = 0;
   uint64_t session_id = 0;
+  Clock::time_point created = Clock::now();
   LoadedPlugin* plugin = nullptr;
   std::string opaque_id;
   // Trickled candidates that arrived before there was a PeerConnection to give them to.
@@ -39,7 +40,9 @@ struct Handle {
 
 struct Session {
   uint64_t id = 0;
+  Clock::time_point created;
   Clock::time_point last_activity;
+  int timeout = -1;  // seconds without requests before it expires; -1: the global session_timeout
   // Where events go. Null while the session waits to be claimed after its connection closed.
   std::shared_ptr<signaling::ClientConnection> connection;
   Clock::time_point orphaned_since;

@@ -93,15 +93,16 @@ class JunctionServer:
     def __init__(self, **config):
         check_binary()
         self.dir = tempfile.mkdtemp(prefix="junction-it-")
-        ws_port, http_port, admin_port = free_ports(3)
+        ws_port, http_port, admin_port, admin_ws_port = free_ports(4)
         self.config = {
             "bind": "127.0.0.1",
             "ws_port": ws_port,
             "http_port": http_port,
             "admin_port": admin_port,
+            "admin_ws_port": admin_ws_port,
             "log_level": "info",
         }
-        self._auto_ports = {"ws_port", "http_port", "admin_port"} - set(config)
+        self._auto_ports = {"ws_port", "http_port", "admin_port", "admin_ws_port"} - set(config)
         self.config.update(config)
         self.config_path = os.path.join(self.dir, "junction.json")
         self.log_path = os.path.join(self.dir, "junction.log")
@@ -125,6 +126,14 @@ class JunctionServer:
     @property
     def http_base(self):
         return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def admin_base(self):
+        return f"http://127.0.0.1:{self.config['admin_port']}"
+
+    @property
+    def admin_ws_url(self):
+        return f"ws://127.0.0.1:{self.config['admin_ws_port']}"
 
     @property
     def long_poll_timeout(self):
@@ -151,7 +160,7 @@ class JunctionServer:
         self.proc = subprocess.Popen([BINARY, "--config", self.config_path], stdin=subprocess.DEVNULL,
                                      stdout=self._log_file, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
-        ports = [p for p in (self.config.get("ws_port"), self.config.get("http_port")) if p]
+        ports = [p for p in (self.config.get(k) for k in ("ws_port", "http_port", "admin_port", "admin_ws_port")) if p]
         while True:
             if self.proc.poll() is not None:
                 if "cannot listen on" in self.log():

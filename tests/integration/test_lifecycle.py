@@ -125,8 +125,8 @@ class CommandLineTest(unittest.TestCase):
     def write_config(self, values, name="config.json"):
         """A config with free ports (so a config that wrongly passes does not take the defaults)."""
         path = os.path.join(self.dir, name)
-        ws_port, http_port, admin_port = free_ports(3)
-        base = {"ws_port": ws_port, "http_port": http_port, "admin_port": admin_port}
+        ws_port, http_port, admin_port, admin_ws_port = free_ports(4)
+        base = {"ws_port": ws_port, "http_port": http_port, "admin_port": admin_port, "admin_ws_port": admin_ws_port}
         with open(path, "w") as f:
             if isinstance(values, str):
                 f.write(values)
@@ -192,9 +192,9 @@ class CommandLineTest(unittest.TestCase):
 
     def test_comments_allowed_in_config(self):
         # A valid config with // and /* */ comments starts (and stops at once).
-        ws_port, http_port, admin_port = free_ports(3)
-        text = "// ports\n{\n  \"ws_port\": %d, /* ws */\n  \"http_port\": %d, \"admin_port\": %d\n}\n" % (
-            ws_port, http_port, admin_port)
+        ws_port, http_port, admin_port, admin_ws_port = free_ports(4)
+        text = ("// ports\n{\n  \"ws_port\": %d, /* ws */\n  \"http_port\": %d, \"admin_port\": %d,\n"
+                "  \"admin_ws_port\": %d\n}\n") % (ws_port, http_port, admin_port, admin_ws_port)
         path = self.write_config(text, name="commented.jsonc")
         proc = subprocess.Popen([BINARY, "--config", path], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)

@@ -26,6 +26,10 @@ TEST(Config, EmptyObjectGivesTheDocumentedDefaults) {
   EXPECT_EQ(c.ws_port, 8188);
   EXPECT_EQ(c.http_port, 8088);
   EXPECT_EQ(c.admin_port, 7088);
+  EXPECT_EQ(c.admin_ws_port, 7188);
+  EXPECT_EQ(c.admin_secret, "");
+  EXPECT_EQ(c.api_secret, "");
+  EXPECT_FALSE(c.token_auth);
   EXPECT_EQ(c.log_level, "info");
   EXPECT_EQ(c.session_timeout, 60);
   EXPECT_EQ(c.reclaim_session_timeout, 0);
@@ -73,6 +77,28 @@ TEST(Config, ListenersNeedDistinctPorts) {
   EXPECT_NE(e.find("'http_port'"), std::string::npos) << e;
   EXPECT_NE(e.find("'ws_port'"), std::string::npos) << e;
   EXPECT_EQ(error_of({{"ws_port", 0}, {"http_port", 0}}), "") << "0 means off, not a port";
+}
+
+TEST(Config, AuthKeys) {
+  Config c = make_config({{"admin_secret", "adm"}, {"api_secret", "api"}, {"token_auth", true}, {"admin_ws_port", 9100}});
+  EXPECT_EQ(c.admin_secret, "adm");
+  EXPECT_EQ(c.api_secret, "api");
+  EXPECT_TRUE(c.token_auth);
+  EXPECT_EQ(c.admin_ws_port, 9100);
+  EXPECT_NE(error_of({{"token_auth", 1}}).find("'token_auth'"), std::string::npos);
+  EXPECT_NE(error_of({{"api_secret", 5}}).find("'api_secret'"), std::string::npos);
+  EXPECT_NE(error_of({{"admin_ws_port", 70000}}).find("'admin_ws_port'"), std::string::npos);
+  std::string e = error_of({{"admin_port", 9100}, {"admin_ws_port", 9100}});
+  EXPECT_NE(e.find("'admin_ws_port'"), std::string::npos) << e;
+}
+
+// Secrets never reach the log: the logged form masks them, and leaves unset ones empty.
+TEST(Config, LoggedConfigMasksSecrets) {
+  json logged = config_to_log_json(make_config({{"admin_secret", "adm-s3cret"}, {"api_secret", "api-s3cret"}}));
+  EXPECT_EQ(logged["admin_secret"], "********");
+  EXPECT_EQ(logged["api_secret"], "********");
+  EXPECT_EQ(logged.dump().find("s3cret"), std::string::npos);
+  EXPECT_EQ(config_to_log_json(make_config(json::object()))["api_secret"], "");
 }
 
 TEST(Config, WebRtcKeys) {
