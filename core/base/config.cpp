@@ -72,6 +72,14 @@ const std::vector<Key>& keys() {
        [](const Config& c) { return json(c.api_secret); }},
       {"token_auth", [](auto& k, auto& v, Config& c) { c.token_auth = as_bool(k, v); },
        [](const Config& c) { return json(c.token_auth); }},
+      {"event_push_url",
+       [](auto& k, auto& v, Config& c) {
+         std::string s = as_string(k, v);
+         if (!s.empty() && (s.rfind("http://", 0) != 0 || s.size() <= 7 || s.find_first_of(" \r\n") != std::string::npos))
+           bad(k, "\"http://host[:port][/path]\" or \"\"", v);
+         c.event_push_url = s;
+       },
+       [](const Config& c) { return json(c.event_push_url); }},
       {"plugins_dir", [](auto& k, auto& v, Config& c) { c.plugins_dir = as_string(k, v); },
        [](const Config& c) { return json(c.plugins_dir); }},
       {"web_dir", [](auto& k, auto& v, Config& c) { c.web_dir = as_string(k, v); },

@@ -53,6 +53,8 @@ Gateway::Gateway(uv_loop_t* loop, const Config& config)
   pc_config_.consent_timeout = std::chrono::seconds(config.ice_consent_timeout);
   pc_config_.no_media_timeout = std::chrono::seconds(config.no_media_timer);
   pc_config_.slowlink_threshold = config.slowlink_threshold;
+  if (!config.event_push_url.empty())
+    events_ = std::make_unique<EventPusher>(EventPusher::Options{config.event_push_url, config.server_name});
   workers_ = std::make_unique<transports::MediaWorkers>(std::max(1, config.media_workers));
   logger()->info("{} media worker(s); DTLS fingerprint sha-256 {}", workers_->size(), certificate_->fingerprint_sha256());
   sweep_timer_.start(250, 250, [this] { sweep(); });
@@ -86,7 +88,9 @@ Session& Gateway::create_session(uint64_t requested_id,
   Session& ref = *session;
   sessions_.emplace(id, std::move(session));
   ++counts_.sessions_created;
+  if (events_) ref.observer = this;
   rebind(ref, std::move(connection));
+  publish(EventType::kSession, ref, 0, {{"name", "created"}});
   logger()->info("session {} created ({})", id, ref.connection ? ref.connection->describe() : "-");
   return ref;
 }
@@ -106,6 +110,7 @@ void Gateway::destroy_session(uint64_t id, std::string_view why) {
   for (auto& [handle_id, handle] : session.handles) handle_ids.push_back(handle_id);
   for (uint64_t handle_id : handle_ids) detach(session, handle_id, /*notify=*/true);
   if (session.connection) session.connection->unbind(id);
+  publish(EventType::kSession, session, 0, {{"name", "destroyed"}, {"reason", std::string(why)}});
   sessions_.erase(it);
   ++counts_.sessions_destroyed;
   logger()->info("session {} destroyed ({})", id, why);
@@ -132,6 +137,7 @@ Handle& Gateway::attach(Session& session, std::string_view package, std::string 
   session.handles.emplace(id, std::move(handle));
   handle_sessions_.emplace(id, session.id);
   ++counts_.handles_attached;
+  publish(EventType::kHandle, session, id, {{"name", "attached"}, {"plugin", std::string(package)}});
   logger()->debug("handle {} attached to {} in session {}", id, package, session.id);
   return ref;
 }
@@ -144,6 +150,11 @@ void Gateway::detach(Session& session, uint64_t handle_id, bool notify) {
   session.handles.erase(it);
   handle_sessions_.erase(handle_id);
   ++counts_.handles_detached;
+  if (events_) {
+    json event = {{"name", "detached"}, {"plugin", handle->plugin->info.package}};
+    if (!handle->opaque_id.empty()) event["opaque_id"] = handle->opaque_id;
+    publish(EventType::kHandle, session, handle_id, std::move(event));
+  }
   try {
     handle->plugin->instance->destroy_session(handle_id);
   } catch (const std::exception& e) {
@@ -193,6 +204,40 @@ void Gateway::sweep() {
     destroy_session(id, "timed out after " + std::to_string(timeout) + " s without requests");
   }
   for (uint64_t id : unclaimed) destroy_session(id, "not claimed after its connection closed");
+}
+
+// --- event push ---
+
+void Gateway::publish(EventType type, const Session& session, uint64_t handle_id, json event) {
+  if (!events_) return;
+  std::string opaque_id;
+  if (auto it = session.handles.find(handle_id); it != session.handles.end()) opaque_id = it->second->opaque_id;
+  if (opaque_id.empty() && event.contains("opaque_id")) opaque_id = event["opaque_id"].get<std::string>();
+  event.erase("opaque_id");
+  events_->publish(type, session.id, handle_id, opaque_id, std::move(event));
+}
+
+// What the client is told, as Janus's event handlers report it.
+void Gateway::on_client_event(const Session& session, const json& event) {
+  const std::string janus = event.value("janus", "");
+  uint64_t handle_id = event.value("sender", uint64_t{0});
+  if (janus == "webrtcup") {
+    publish(EventType::kWebrtc, session, handle_id, {{"connection", "webrtcup"}});
+  } else if (janus == "hangup") {
+    publish(EventType::kWebrtc, session, handle_id, {{"connection", "hangup"}, {"reason", event.value("reason", "")}});
+  } else if (janus == "media" || janus == "slowlink") {
+    json e = event;
+    for (const char* envelope : {"janus", "session_id", "sender", "transaction"}) e.erase(envelope);
+    e["name"] = janus;
+    publish(EventType::kMedia, session, handle_id, std::move(e));
+  } else if (janus == "event") {
+    json e = {{"plugin", event["plugindata"].value("plugin", "")}, {"data", event["plugindata"]["data"]}};
+    publish(EventType::kPlugin, session, handle_id, std::move(e));
+    if (event.contains("jsep"))
+      publish(EventType::kJsep, session, handle_id, {{"owner", "local"}, {"jsep", {{"type", event["jsep"].value("type", "")}}}});
+  } else if (janus == "timeout") {
+    publish(EventType::kSession, session, 0, {{"name", "timeout"}});
+  }
 }
 
 // --- PeerConnection statistics ---

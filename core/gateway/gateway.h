@@ -12,13 +12,14 @@
 #include "core/base/config.h"
 #include "core/base/uv_handles.h"
 #include "core/gateway/auth.h"
+#include "core/gateway/event_push.h"
 #include "core/gateway/plugin.h"
 #include "core/gateway/plugin_host.h"
 #include "core/gateway/session.h"
 
 namespace junction::gateway {
 
-class Gateway : public plugin::Services {
+class Gateway : public plugin::Services, private SessionObserver {
  public:
   Gateway(uv_loop_t* loop, const Config& config);
   ~Gateway();
@@ -56,6 +57,9 @@ class Gateway : public plugin::Services {
   // Every live PeerConnection's statistics, gathered with one run_sync per media worker.
   std::vector<PcStats> all_pc_stats();
   std::size_t media_worker_count() const;
+
+  // Null unless event_push_url is set.
+  const EventPusher* event_pusher() const { return events_.get(); }
 
   // --- sessions and handles (control loop) ---
   Session* find_session(uint64_t id);
@@ -115,6 +119,8 @@ class Gateway : public plugin::Services {
     std::function<void()> call;
   };
   void drain_deferred();
+  void on_client_event(const Session& session, const nlohmann::json& event) override;
+  void publish(EventType type, const Session& session, uint64_t handle_id, nlohmann::json event);
   Handle* find_handle(uint64_t handle_id, Session** session = nullptr);
   void create_pc(Handle& handle);
   transports::PeerConnection::Events pc_events(uint64_t handle_id);
@@ -127,6 +133,7 @@ class Gateway : public plugin::Services {
   Auth auth_;
   bool accepting_ = true;
   Counts counts_;
+  std::unique_ptr<EventPusher> events_;
   std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
   std::unordered_map<uint64_t, uint64_t> handle_sessions_;  // handle id -> session id
 

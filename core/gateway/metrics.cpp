@@ -139,6 +139,16 @@ std::string MetricsCollector::scrape() {
   out.sample(media.srtp_drops, {{"reason", "srtp"}});
   out.sample(media.unknown_ssrc_drops, {{"reason", "unknown_ssrc"}});
   out.sample(media.garbage, {{"reason", "unparseable"}});
+  if (const EventPusher* events = gateway_.event_pusher()) {
+    EventPusher::Counts c = events->counts();
+    out.family("junction_event_push_events_total", Type::kCounter, "Events for the event push collector, by fate.");
+    out.sample(c.sent, {{"result", "sent"}});
+    out.sample(c.dropped, {{"result", "dropped"}});
+    out.family("junction_event_push_failed_posts_total", Type::kCounter, "POSTs to the event push collector that failed.");
+    out.sample(c.failed_posts);
+    out.family("junction_event_push_queue", Type::kGauge, "Events waiting to be POSTed.");
+    out.sample(uint64_t{events->queue_size()});
+  }
   return out.text();
 }
 

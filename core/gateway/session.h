@@ -38,6 +38,17 @@ struct Handle {
   std::string transport_mid;      // the m-line carrying the bundle (where candidates belong)
 };
 
+struct Session;
+
+// Sees every event a session sends its client (for event push). Control loop.
+class SessionObserver {
+ public:
+  virtual void on_client_event(const Session& session, const nlohmann::json& event) = 0;
+
+ protected:
+  ~SessionObserver() = default;
+};
+
 struct Session {
   uint64_t id = 0;
   Clock::time_point created;
@@ -48,7 +59,10 @@ struct Session {
   Clock::time_point orphaned_since;
   std::unordered_map<uint64_t, std::unique_ptr<Handle>> handles;
 
+  SessionObserver* observer = nullptr;  // null: nobody watches (event push off)
+
   void send(const nlohmann::json& event) const {
+    if (observer != nullptr) observer->on_client_event(*this, event);
     if (connection) connection->send_event(event);
   }
 };

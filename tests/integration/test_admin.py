@@ -7,12 +7,14 @@ it; the media test also needs Debian's python3-aiortc.
 """
 
 import asyncio
+import http.server
 import json
 import math
 import os
 import re
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -567,48 +569,56 @@ def _aiortc():
         raise unittest.SkipTest(f"aiortc is not available: {e}")
 
 
+async def start_aiortc_echotest(tc, server, client):
+    """An aiortc peer sending a tone to the echotest over `client` (a WsClient) until it is
+    connected (`webrtcup` received). Returns (pc, session id, handle id)."""
+    lib, RTCPeerConnection, RTCConfiguration, RTCSessionDescription, candidate_from_sdp = _aiortc()
+    lib.use_loopback_only()
+    lib.quiet_ffmpeg()
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    api = WsApi(server, client)
+    sid = await create_session(api, tc)
+    hid = await attach_echotest(api, sid)
+    pc.addTransceiver(lib.ToneAudioTrack(), direction="sendrecv")
+    connected = asyncio.Event()
+
+    @pc.on("connectionstatechange")
+    def _state():
+        if pc.connectionState == "connected":
+            connected.set()
+
+    await pc.setLocalDescription(await pc.createOffer())
+    tx = new_tx("offer")
+    await client.send({"janus": "message", "transaction": tx, "session_id": sid, "handle_id": hid,
+                       "body": {"audio": True},
+                       "jsep": {"type": "offer", "sdp": pc.localDescription.sdp, "trickle": False}})
+    event = await client.wait_for(lambda m: m.get("transaction") == tx and m.get("janus") == "event",
+                                  10, "the echotest answer")
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=event["jsep"]["sdp"], type="answer"))
+    # Candidates the server trickled after its answer.
+    for m in list(client.inbox):
+        cand = m.get("candidate") if m.get("janus") == "trickle" else None
+        if isinstance(cand, dict) and cand.get("candidate"):
+            c = candidate_from_sdp(cand["candidate"].split(":", 1)[1])
+            c.sdpMid, c.sdpMLineIndex = cand.get("sdpMid"), 0
+            await pc.addIceCandidate(c)
+    await asyncio.wait_for(connected.wait(), 15)
+    await client.wait_for(lambda m: m.get("janus") == "webrtcup", 10, "webrtcup")
+    return pc, sid, hid
+
+
 class HandleInfoMediaTest(unittest.IsolatedAsyncioTestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = start_server(cls, admin_secret=ADMIN_SECRET)
 
     async def test_handle_info_counters_grow_with_media(self):
-        lib, RTCPeerConnection, RTCConfiguration, RTCSessionDescription, candidate_from_sdp = _aiortc()
-        lib.use_loopback_only()
-        lib.quiet_ffmpeg()
         admin = AdminHttp(self.server, ADMIN_SECRET)
         client = await WsClient.connect(self.server.ws_url)
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc = None
         try:
-            api = WsApi(self.server, client)
-            sid = await create_session(api, self)
-            hid = await attach_echotest(api, sid)
             metrics_before = await admin.metrics()
-            pc.addTransceiver(lib.ToneAudioTrack(), direction="sendrecv")
-            connected = asyncio.Event()
-
-            @pc.on("connectionstatechange")
-            def _state():
-                if pc.connectionState == "connected":
-                    connected.set()
-
-            await pc.setLocalDescription(await pc.createOffer())
-            tx = new_tx("offer")
-            await client.send({"janus": "message", "transaction": tx, "session_id": sid, "handle_id": hid,
-                               "body": {"audio": True},
-                               "jsep": {"type": "offer", "sdp": pc.localDescription.sdp, "trickle": False}})
-            event = await client.wait_for(lambda m: m.get("transaction") == tx and m.get("janus") == "event",
-                                          10, "the echotest answer")
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=event["jsep"]["sdp"], type="answer"))
-            # Candidates the server trickles after its answer.
-            for m in list(client.inbox):
-                cand = m.get("candidate") if m.get("janus") == "trickle" else None
-                if isinstance(cand, dict) and cand.get("candidate"):
-                    c = candidate_from_sdp(cand["candidate"].split(":", 1)[1])
-                    c.sdpMid, c.sdpMLineIndex = cand.get("sdpMid"), 0
-                    await pc.addIceCandidate(c)
-            await asyncio.wait_for(connected.wait(), 15)
-            await client.wait_for(lambda m: m.get("janus") == "webrtcup", 10, "webrtcup")
+            pc, sid, hid = await start_aiortc_echotest(self, self.server, client)
             await asyncio.sleep(1.0)
 
             first = await admin.request({"janus": "handle_info"}, session_id=sid, handle_id=hid)
@@ -645,9 +655,84 @@ class HandleInfoMediaTest(unittest.IsolatedAsyncioTestCase):
                                     metric(metrics_after, "junction_rtp_packets_total", direction="in"),
                                     "a counter went down when its PeerConnection closed")
         finally:
-            await pc.close()
+            if pc is not None:
+                await pc.close()
             await client.close()
             await admin.close()
+
+
+class _Collector(http.server.BaseHTTPRequestHandler):
+    """An event push collector: keeps every JSON body POSTed to it."""
+    batches = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).batches.append((self.path, self.headers.get("Content-Type"), json.loads(body)))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+class EventPushTest(unittest.IsolatedAsyncioTestCase):
+    """Event push delivers an echotest's webrtcup and hangup to a local HTTP collector."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.collector = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
+        threading.Thread(target=cls.collector.serve_forever, daemon=True).start()
+        cls.addClassCleanup(cls.collector.server_close)
+        cls.addClassCleanup(cls.collector.shutdown)
+        url = f"http://127.0.0.1:{cls.collector.server_address[1]}/junction-events"
+        cls.server = start_server(cls, admin_secret=ADMIN_SECRET, event_push_url=url)
+
+    def events(self):
+        return [e for _, _, batch in _Collector.batches for e in batch]
+
+    async def wait_event(self, pred, what, timeout=5):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [e for e in self.events() if pred(e)]
+            if found:
+                return found[0]
+            await asyncio.sleep(0.05)
+        self.fail(f"no {what} pushed within {timeout} s; got {json.dumps(self.events())[:2000]}")
+
+    async def test_webrtcup_and_hangup_are_pushed(self):
+        client = await WsClient.connect(self.server.ws_url)
+        pc = None
+        try:
+            pc, sid, hid = await start_aiortc_echotest(self, self.server, client)
+            up = await self.wait_event(lambda e: e.get("handle_id") == hid and e["event"].get("connection") == "webrtcup",
+                                       "webrtcup")
+            self.assertEqual((up["type"], up["session_id"], up["emitter"]), (16, sid, "Junction"), up)
+            self.assertIsInstance(up["timestamp"], int)
+            r = await WsApi(self.server, client).request({"janus": "hangup"}, session_id=sid, handle_id=hid)
+            self.assertEqual(r["janus"], "success", r)
+            down = await self.wait_event(lambda e: e.get("handle_id") == hid and e["event"].get("connection") == "hangup",
+                                         "hangup")
+            self.assertEqual(down["type"], 16, down)
+            self.assertTrue(down["event"]["reason"], down)
+            await self.wait_event(lambda e: e.get("session_id") == sid and e["type"] == 1 and
+                                  e["event"].get("name") == "created", "session created")
+            await self.wait_event(lambda e: e.get("handle_id") == hid and e["type"] == 2 and
+                                  e["event"].get("name") == "attached", "handle attached")
+            await self.wait_event(lambda e: e.get("handle_id") == hid and e["type"] == 64, "the plugin's event")
+            paths = {(path, ctype) for path, ctype, _ in _Collector.batches}
+            self.assertEqual(paths, {("/junction-events", "application/json")})
+            admin = AdminHttp(self.server, ADMIN_SECRET)
+            try:
+                m = await admin.metrics()
+            finally:
+                await admin.close()
+            self.assertGreaterEqual(metric(m, "junction_event_push_events_total", result="sent"), 5)
+            self.assertEqual(metric(m, "junction_event_push_events_total", result="dropped"), 0)
+        finally:
+            if pc is not None:
+                await pc.close()
+            await client.close()
 
 
 if __name__ == "__main__":

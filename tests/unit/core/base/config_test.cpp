@@ -30,6 +30,7 @@ TEST(Config, EmptyObjectGivesTheDocumentedDefaults) {
   EXPECT_EQ(c.admin_secret, "");
   EXPECT_EQ(c.api_secret, "");
   EXPECT_FALSE(c.token_auth);
+  EXPECT_EQ(c.event_push_url, "");
   EXPECT_EQ(c.log_level, "info");
   EXPECT_EQ(c.session_timeout, 60);
   EXPECT_EQ(c.reclaim_session_timeout, 0);
@@ -88,6 +89,9 @@ TEST(Config, AuthKeys) {
   EXPECT_NE(error_of({{"token_auth", 1}}).find("'token_auth'"), std::string::npos);
   EXPECT_NE(error_of({{"api_secret", 5}}).find("'api_secret'"), std::string::npos);
   EXPECT_NE(error_of({{"admin_ws_port", 70000}}).find("'admin_ws_port'"), std::string::npos);
+  EXPECT_EQ(make_config({{"event_push_url", "http://127.0.0.1:9/e"}}).event_push_url, "http://127.0.0.1:9/e");
+  EXPECT_NE(error_of({{"event_push_url", "https://x/"}}).find("'event_push_url'"), std::string::npos);
+  EXPECT_NE(error_of({{"event_push_url", "http://"}}).find("'event_push_url'"), std::string::npos);
   std::string e = error_of({{"admin_port", 9100}, {"admin_ws_port", 9100}});
   EXPECT_NE(e.find("'admin_ws_port'"), std::string::npos) << e;
 }
