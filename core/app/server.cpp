@@ -47,6 +47,16 @@ int run_server(const Config& config) {
   std::signal(SIGPIPE, SIG_IGN);
   uv_loop_t loop;
   uv_loop_init(&loop);
+  // Signal handlers come first: a SIGTERM that arrives while the server is still starting (its
+  // ports may already accept connections) is held by libuv and handled once the loop runs,
+  // instead of killing the process.
+  std::function<void(int)> on_signal;
+  UvSignal sigint(&loop, SIGINT, [&on_signal](int signum) {
+    if (on_signal) on_signal(signum);
+  });
+  UvSignal sigterm(&loop, SIGTERM, [&on_signal](int signum) {
+    if (on_signal) on_signal(signum);
+  });
 
   auto gateway = std::make_unique<gateway::Gateway>(&loop, config);
   std::size_t plugin_count = gateway->plugins().load_folder(config.plugins_dir, *gateway, config.plugins);
@@ -102,8 +112,7 @@ int run_server(const Config& config) {
       }
     });
   };
-  UvSignal sigint(&loop, SIGINT, begin_shutdown);
-  UvSignal sigterm(&loop, SIGTERM, begin_shutdown);
+  on_signal = begin_shutdown;
 
   logger->info("Junction {} ready: WebSocket ws://{}:{} | HTTP http://{}:{}/janus | web demo http://{}:{}/",
                kVersionString, config.bind, config.ws_port, config.bind, config.http_port, config.bind,

@@ -329,6 +329,9 @@ class PluginFolderTest(unittest.IsolatedAsyncioTestCase):
         cls.server = start_server(cls, plugins_dir=cls.plugins)
 
     async def test_broken_libraries_are_skipped(self):
+        # The log is written by a background thread: wait for the last plugin line first.
+        self.assertTrue(await self.server.async_wait_for_log(r"\b1 plugin\(s\) loaded from ", 10),
+                        "no plugin summary line in the log")
         log = self.server.log()
         self.assertRegex(log, r"x\.so: cannot load: .*\(skipped\)")
         self.assertRegex(log, r"garbage\.so: cannot load: .*\(skipped\)")
