@@ -1,0 +1,140 @@
+#include "plugins/videoroom/media_router.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace junction::videoroom {
+namespace {
+
+constexpr auto kMinKeyframeInterval = std::chrono::milliseconds(500);
+constexpr auto kRembInterval = std::chrono::seconds(1);
+
+struct CacheEntry {
+  std::weak_ptr<RoomMedia> media;
+  uint64_t version = 0;
+};
+// Per media worker thread; see media_router.h.
+thread_local std::unordered_map<HandleId, CacheEntry> t_cache;
+
+}  // namespace
+
+PublisherStreamRoute* Routes::stream(HandleId publisher, int mindex) {
+  auto it = publishers.find(publisher);
+  if (it == publishers.end() || mindex < 0 || static_cast<size_t>(mindex) >= it->second.streams.size()) return nullptr;
+  return &it->second.streams[static_cast<size_t>(mindex)];
+}
+
+void Routes::remove_targets_of(HandleId subscriber) {
+  for (auto& [id, publisher] : publishers)
+    for (auto& stream : publisher.streams)
+      stream.targets.erase(std::remove_if(stream.targets.begin(), stream.targets.end(),
+                                          [&](const Target& t) { return t.subscriber == subscriber; }),
+                           stream.targets.end());
+}
+
+void RoomMedia::post(std::function<void(Routes&)> command) {
+  std::lock_guard lock(mutex_);
+  pending_.push_back(std::move(command));
+  has_pending_.store(true, std::memory_order_release);
+}
+
+void RoomMedia::apply_pending() {
+  if (!has_pending_.load(std::memory_order_acquire)) return;
+  std::vector<std::function<void(Routes&)>> batch;
+  {
+    std::lock_guard lock(mutex_);
+    batch.swap(pending_);
+    has_pending_.store(false, std::memory_order_relaxed);
+  }
+  for (auto& command : batch) command(routes_);
+}
+
+bool RoomMedia::knows(HandleId handle) {
+  apply_pending();
+  return routes_.publishers.count(handle) != 0 || routes_.subscribers.count(handle) != 0;
+}
+
+void RoomMedia::request_keyframe(plugin::Services& services, HandleId publisher, PublisherStreamRoute& stream,
+                                 Clock::time_point now) {
+  if (now - stream.last_keyframe_request < kMinKeyframeInterval) return;  // throttled; stays wanted
+  stream.last_keyframe_request = now;
+  stream.keyframe_wanted = false;
+  services.send_keyframe_request(publisher, stream.mindex);
+}
+
+void RoomMedia::on_rtp(plugin::Services& services, HandleId handle, const media::IncomingRtp& packet) {
+  apply_pending();
+  auto it = routes_.publishers.find(handle);
+  if (it == routes_.publishers.end()) return;  // subscribers' own RTP (if any) goes nowhere
+  PublisherRoute& publisher = it->second;
+  if (packet.mindex < 0 || static_cast<size_t>(packet.mindex) >= publisher.streams.size()) return;
+  PublisherStreamRoute& stream = publisher.streams[static_cast<size_t>(packet.mindex)];
+  auto now = Clock::now();
+  if (stream.video) {
+    bool someone_waits = std::any_of(stream.targets.begin(), stream.targets.end(),
+                                     [](const Target& t) { return t.active && t.forwarder.waiting_keyframe(); });
+    bool periodic = routes_.fir_freq_seconds > 0 &&
+                    now - stream.last_keyframe_request >= std::chrono::seconds(routes_.fir_freq_seconds);
+    if (stream.keyframe_wanted || someone_waits || periodic) request_keyframe(services, handle, stream, now);
+    if (publisher.remb_bitrate > 0 && (publisher.remb_due || now - publisher.last_remb >= kRembInterval)) {
+      publisher.remb_due = false;
+      publisher.last_remb = now;
+      services.send_remb(handle, publisher.remb_bitrate);
+    }
+  }
+  if (!stream.enabled || packet.bytes.size() > scratch_.size()) return;
+  for (Target& target : stream.targets) {
+    if (!target.active) continue;
+    std::memcpy(scratch_.data(), packet.bytes.data(), packet.bytes.size());
+    std::span<uint8_t> copy(scratch_.data(), packet.bytes.size());
+    if (!target.forwarder.rewrite(copy, packet.rtp)) continue;
+    services.relay_rtp(target.subscriber, target.mindex, copy);
+  }
+}
+
+void RoomMedia::on_keyframe_request(plugin::Services& services, HandleId subscriber, int mindex) {
+  apply_pending();
+  auto it = routes_.subscribers.find(subscriber);
+  if (it == routes_.subscribers.end() || mindex < 0 || static_cast<size_t>(mindex) >= it->second.by_mindex.size())
+    return;
+  const SubscriberRoute::Source& source = it->second.by_mindex[static_cast<size_t>(mindex)];
+  if (PublisherStreamRoute* stream = routes_.stream(source.publisher, source.publisher_mindex); stream && stream->video)
+    request_keyframe(services, source.publisher, *stream, Clock::now());
+}
+
+void MediaDirectory::set(HandleId handle, std::shared_ptr<RoomMedia> media) {
+  std::lock_guard lock(mutex_);
+  map_[handle] = std::move(media);
+  version_.fetch_add(1, std::memory_order_release);
+}
+
+void MediaDirectory::erase(HandleId handle) {
+  std::lock_guard lock(mutex_);
+  if (map_.erase(handle) != 0) version_.fetch_add(1, std::memory_order_release);
+}
+
+void MediaDirectory::clear() {
+  std::lock_guard lock(mutex_);
+  map_.clear();
+  version_.fetch_add(1, std::memory_order_release);
+}
+
+std::shared_ptr<RoomMedia> MediaDirectory::find(HandleId handle) {
+  uint64_t version = version_.load(std::memory_order_acquire);
+  auto cached = t_cache.find(handle);
+  if (cached != t_cache.end() && cached->second.version == version) {
+    if (auto media = cached->second.media.lock(); media && !media->closed()) return media;
+  }
+  std::shared_ptr<RoomMedia> media;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = map_.find(handle);
+    if (it != map_.end()) media = it->second;
+    version = version_.load(std::memory_order_acquire);
+  }
+  if (t_cache.size() > 4096) t_cache.clear();
+  t_cache[handle] = CacheEntry{media, version};
+  return media && !media->closed() ? media : nullptr;
+}
+
+}  // namespace junction::videoroom

@@ -1,0 +1,114 @@
+#pragma once
+// The media side of a room: who forwards to whom, run on the room's media worker.
+//
+// Every handle of a room has the room id as its media affinity, so all of the room's
+// PeerConnections live on one worker and the routing tables below are only ever touched by that
+// worker: forwarding takes no lock. The control loop changes the tables by posting commands;
+// the worker applies them before it handles its next media call (one atomic load per packet
+// when nothing changed).
+//
+// A media callback names only a handle; the worker finds the handle's room in a per-thread cache
+// filled from a mutex-guarded directory on a miss, and refreshed whenever the directory loses an
+// entry (a handle left its room), so the steady state takes no lock either.
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "core/gateway/plugin.h"
+#include "plugins/videoroom/forwarder.h"
+
+namespace junction::videoroom {
+
+using plugin::HandleId;
+using Clock = std::chrono::steady_clock;
+
+struct Target {  // one subscriber m-line fed by a publisher stream
+  HandleId subscriber = 0;
+  int mindex = 0;
+  bool active = false;  // started and not paused
+  Forwarder forwarder;
+};
+
+struct PublisherStreamRoute {
+  int mindex = 0;
+  bool video = false;
+  bool enabled = true;  // configure audio/video
+  bool keyframe_wanted = false;
+  Clock::time_point last_keyframe_request{};
+  std::vector<Target> targets;
+};
+
+struct PublisherRoute {
+  std::vector<PublisherStreamRoute> streams;  // by publisher mindex (unused slots stay empty)
+  uint64_t remb_bitrate = 0;
+  bool remb_due = true;
+  Clock::time_point last_remb{};
+};
+
+struct SubscriberRoute {
+  struct Source {
+    HandleId publisher = 0;
+    int publisher_mindex = -1;
+  };
+  std::vector<Source> by_mindex;  // the source of each of the subscriber's m-lines
+};
+
+struct Routes {
+  std::unordered_map<HandleId, PublisherRoute> publishers;
+  std::unordered_map<HandleId, SubscriberRoute> subscribers;
+  uint64_t fir_freq_seconds = 0;
+  // Helpers for commands.
+  PublisherStreamRoute* stream(HandleId publisher, int mindex);
+  void remove_targets_of(HandleId subscriber);
+};
+
+class RoomMedia {
+ public:
+  explicit RoomMedia(uint64_t room_id) : room_id_(room_id) {}
+  uint64_t room_id() const { return room_id_; }
+
+  // Control loop: queue a change for the worker. Thread-safe.
+  void post(std::function<void(Routes&)> command);
+  void close() { closed_ = true; }
+  bool closed() const { return closed_; }
+
+  // Media worker.
+  void on_rtp(plugin::Services& services, HandleId handle, const media::IncomingRtp& packet);
+  void on_keyframe_request(plugin::Services& services, HandleId subscriber, int mindex);
+  bool knows(HandleId handle);  // the handle has a route here (after applying pending commands)
+
+ private:
+  void apply_pending();
+  void request_keyframe(plugin::Services& services, HandleId publisher, PublisherStreamRoute& stream, Clock::time_point now);
+
+  const uint64_t room_id_;
+  std::atomic<bool> closed_{false};
+  std::mutex mutex_;  // guards pending_
+  std::vector<std::function<void(Routes&)>> pending_;
+  std::atomic<bool> has_pending_{false};
+  Routes routes_;                           // media worker only
+  std::array<uint8_t, 1600> scratch_{};     // media worker only: one subscriber's copy of a packet
+};
+
+// Handle -> room media, for the workers (see the top of this file).
+class MediaDirectory {
+ public:
+  void set(HandleId handle, std::shared_ptr<RoomMedia> media);  // control loop
+  void erase(HandleId handle);                                  // control loop
+  void clear();
+  // Media worker: the handle's room media, or null.
+  std::shared_ptr<RoomMedia> find(HandleId handle);
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<HandleId, std::shared_ptr<RoomMedia>> map_;
+  std::atomic<uint64_t> version_{1};
+};
+
+}  // namespace junction::videoroom

@@ -1,0 +1,94 @@
+#pragma once
+// Room state on the control loop: a room's settings, its participants (publishers, whether they
+// publish or not) and subscribers, and the JSON views Janus clients expect of them. Only the
+// control loop touches these objects; the media worker sees a room through its RoomMedia.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/gateway/plugin.h"
+
+namespace junction::videoroom {
+
+using json = nlohmann::json;
+using plugin::HandleId;
+class RoomMedia;
+
+struct RoomSettings {
+  uint64_t id = 0;
+  std::string description;
+  std::string secret, pin;
+  bool is_private = false;
+  uint64_t max_publishers = 3;
+  uint64_t bitrate = 0;   // REMB cap for publishers, bits per second; 0 = none
+  uint64_t fir_freq = 0;  // seconds between periodic keyframe requests; 0 = none
+  std::vector<std::string> audiocodecs{"opus"};
+  std::vector<std::string> videocodecs{"vp8"};
+  bool notify_joining = false;
+};
+
+// Reads a `create` body into settings (without the id); throws RequestError on a bad field.
+RoomSettings settings_from_create(const json& body);
+std::string join_list(const std::vector<std::string>& items);
+
+// One negotiated stream of a publisher (from our answer to its offer).
+struct StreamInfo {
+  std::string type;  // "audio" | "video"
+  int mindex = 0;
+  std::string mid;
+  std::string codec;  // lower case: "opus", "vp8", ...
+  int payload_type = 0;
+  int rtx_payload_type = -1;
+  int clock_rate = 0;
+  int channels = 0;
+  std::string fmtp;
+  std::vector<std::string> feedback;
+  json to_json() const;
+};
+
+struct Participant {  // a publisher handle, publishing or not
+  uint64_t id = 0;
+  uint64_t private_id = 0;
+  HandleId handle = 0;
+  std::string display;
+  bool published = false;
+  std::vector<StreamInfo> streams;
+  bool audio_active = true, video_active = true;
+  uint64_t bitrate = 0;
+  json to_json() const;  // {id, display, streams} as in `publishers` lists
+};
+
+// One m-line of a subscriber's PeerConnection, fed by one publisher stream.
+struct SubscribedStream {
+  int mindex = 0;
+  std::string mid;
+  uint64_t feed_id = 0;
+  HandleId feed_handle = 0;
+  StreamInfo source;  // the publisher's stream it carries
+  uint32_t ssrc = 0, rtx_ssrc = 0;
+};
+
+struct Subscriber {
+  HandleId handle = 0;
+  std::vector<SubscribedStream> streams;
+  bool started = false;  // answer received and not paused
+};
+
+struct Room {
+  RoomSettings settings;
+  std::map<uint64_t, Participant> participants;  // by participant id
+  std::map<HandleId, Subscriber> subscribers;
+  std::shared_ptr<RoomMedia> media;
+
+  Participant* find_participant(uint64_t id);
+  size_t active_publishers() const;
+  json list_entry() const;    // an item of `list`
+  json publishers_json(uint64_t except) const;  // the publishing participants
+};
+
+}  // namespace junction::videoroom

@@ -1,0 +1,265 @@
+// janus.plugin.videoroom: lifecycle, request dispatch and room management (create, destroy,
+// exists, list, listparticipants). See videoroom_plugin.h for the map of the files.
+#include "plugins/videoroom/videoroom_plugin.h"
+
+#include <openssl/rand.h>
+
+#include "plugins/videoroom/errors.h"
+#include "plugins/videoroom/request_fields.h"
+
+namespace junction::videoroom {
+
+using plugin::MessageResult;
+
+uint64_t random_id() {
+  uint64_t value = 0;
+  while (value == 0) {
+    RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof value);
+    value &= (uint64_t{1} << 53) - 1;
+  }
+  return value;
+}
+
+uint32_t random_ssrc() {
+  uint32_t value = 0;
+  while (value == 0) RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof value);
+  return value;
+}
+
+namespace {
+
+json error_data(int code, const std::string& why) {
+  return {{"videoroom", "event"}, {"error_code", code}, {"error", why}};
+}
+
+bool is_sync(const std::string& request) {
+  return request == "create" || request == "destroy" || request == "exists" || request == "list" ||
+         request == "listparticipants";
+}
+
+bool is_async(const std::string& request) {
+  return request == "join" || request == "publish" || request == "configure" || request == "unpublish" ||
+         request == "start" || request == "pause" || request == "leave";
+}
+
+}  // namespace
+
+plugin::Info VideoRoomPlugin::info() const {
+  return {"janus.plugin.videoroom", "Junction VideoRoom plugin",
+          "An SFU video room (Janus VideoRoom compatible).", "The Junction authors", "0.1.0", 100};
+}
+
+void VideoRoomPlugin::init(plugin::Services& services, const json& settings) {
+  services_ = &services;
+  // Rooms from the configuration ("rooms": [create bodies]); without any, Janus's sample room.
+  auto configured = settings.find("rooms");
+  if (configured != settings.end() && configured->is_array()) {
+    for (const json& body : *configured) {
+      if (!body.is_object()) continue;
+      RoomSettings s = settings_from_create(body);
+      s.id = req_uint(body, "room");
+      if (s.description.empty()) s.description = "Room " + std::to_string(s.id);
+      add_room(std::move(s));
+    }
+  } else {
+    RoomSettings demo;
+    demo.id = 1234;
+    demo.description = "Demo Room";
+    demo.secret = "adminpwd";
+    demo.max_publishers = 6;
+    demo.bitrate = 128000;
+    demo.fir_freq = 10;
+    add_room(std::move(demo));
+  }
+}
+
+void VideoRoomPlugin::shutdown() {
+  for (auto& [id, room] : rooms_) room.media->close();
+  rooms_.clear();
+  handles_.clear();
+  directory_.clear();
+}
+
+void VideoRoomPlugin::create_session(HandleId handle) { handles_[handle] = HandleState{}; }
+
+void VideoRoomPlugin::destroy_session(HandleId handle) {
+  auto it = handles_.find(handle);
+  if (it != handles_.end() && it->second.role != HandleState::Role::kNone) {
+    try {
+      leave(handle);
+    } catch (const std::exception&) {
+      // Not in a room any more (destroyed meanwhile): nothing to undo.
+    }
+  }
+  handles_.erase(handle);
+  directory_.erase(handle);
+}
+
+json VideoRoomPlugin::query_session(HandleId handle) {
+  auto it = handles_.find(handle);
+  if (it == handles_.end()) return json::object();
+  const HandleState& s = it->second;
+  json out = {{"role", s.role == HandleState::Role::kPublisher    ? "publisher"
+                       : s.role == HandleState::Role::kSubscriber ? "subscriber"
+                                                                  : "none"}};
+  if (s.room != 0) out["room"] = s.room;
+  if (s.participant != 0) out["id"] = s.participant;
+  return out;
+}
+
+json VideoRoomPlugin::handle_admin_message(const json& request) {
+  try {
+    if (!request.is_object()) throw RequestError(kErrorInvalidJson, "JSON error: not an object");
+    std::string name = req_string(request, "request");
+    if (name != "list" && name != "exists" && name != "listparticipants")
+      throw RequestError(kErrorInvalidRequest, "Unknown request '" + name + "'");
+    return sync_request(name, request);
+  } catch (const RequestError& e) {
+    return error_data(e.code, e.what());
+  }
+}
+
+MessageResult VideoRoomPlugin::handle_message(HandleId handle, const std::string& transaction, const json& body,
+                                              const json& jsep) {
+  if (handles_.count(handle) == 0) return MessageResult::error("No session for this handle");
+  std::string request;
+  try {
+    const json* r = field(body, "request");
+    if (r == nullptr) throw RequestError(kErrorMissingElement, "Missing element (request)");
+    if (!r->is_string()) throw RequestError(kErrorInvalidElement, "Invalid element (request should be a string)");
+    request = r->get<std::string>();
+    if (is_sync(request)) return MessageResult::ok(sync_request(request, body));
+    if (!is_async(request)) throw RequestError(kErrorInvalidRequest, "Unknown request '" + request + "'");
+  } catch (const RequestError& e) {
+    return MessageResult::ok(error_data(e.code, e.what()));
+  }
+  // Asynchronous: `ack` now, the event (or the error) with the same transaction.
+  Reply reply;
+  try {
+    reply = async_request(handle, request, body, jsep);
+  } catch (const RequestError& e) {
+    reply = {error_data(e.code, e.what()), nullptr};
+    // A publisher's offer that was refused leaves a PeerConnection with nobody to feed it.
+    // (Not when it was a second offer from a publisher that already publishes.)
+    if (!jsep.is_null() && jsep.value("type", "") == "offer" && e.code != kErrorAlreadyPublished)
+      services_->close_pc(handle);
+  } catch (const std::exception& e) {
+    reply = {error_data(kErrorUnknown, e.what()), nullptr};
+  }
+  services_->push_event(handle, transaction, std::move(reply.data), std::move(reply.jsep));
+  return MessageResult::ack();
+}
+
+json VideoRoomPlugin::sync_request(const std::string& request, const json& body) {
+  try {
+    if (request == "create") return create_room(body);
+    if (request == "destroy") return destroy_room(body);
+    if (request == "listparticipants") return list_participants(body);
+    if (request == "exists") {
+      const json* v = field(body, "room");
+      if (v == nullptr) throw RequestError(kErrorMissingElement, "Missing element (room)");
+      if (!v->is_number_unsigned()) throw RequestError(kErrorInvalidElement, "Invalid element (room should be a positive integer)");
+      uint64_t id = v->get<uint64_t>();
+      return {{"videoroom", "success"}, {"room", id}, {"exists", rooms_.count(id) != 0}};
+    }
+    // list
+    json list = json::array();
+    for (const auto& [id, room] : rooms_)
+      if (!room.settings.is_private) list.push_back(room.list_entry());
+    return {{"videoroom", "success"}, {"list", list}};
+  } catch (const RequestError& e) {
+    return error_data(e.code, e.what());
+  }
+}
+
+Room& VideoRoomPlugin::room_of(const json& body) {
+  const json* v = field(body, "room");
+  if (v == nullptr) throw RequestError(kErrorMissingElement, "Missing element (room)");
+  if (!v->is_number_unsigned()) throw RequestError(kErrorInvalidElement, "Invalid element (room should be a positive integer)");
+  auto it = rooms_.find(v->get<uint64_t>());
+  if (it == rooms_.end()) throw RequestError(kErrorNoSuchRoom, "No such room (" + std::to_string(v->get<uint64_t>()) + ")");
+  return it->second;
+}
+
+void VideoRoomPlugin::add_room(RoomSettings settings) {
+  uint64_t id = settings.id;
+  Room room;
+  room.settings = std::move(settings);
+  room.media = std::make_shared<RoomMedia>(id);
+  uint64_t fir = room.settings.fir_freq;
+  room.media->post([fir](Routes& routes) { routes.fir_freq_seconds = fir; });
+  rooms_[id] = std::move(room);
+}
+
+json VideoRoomPlugin::create_room(const json& body) {
+  RoomSettings settings = settings_from_create(body);
+  if (auto id = opt_uint(body, "room")) {
+    if (*id == 0) throw RequestError(kErrorInvalidElement, "Invalid element (room should be a positive integer)");
+    if (rooms_.count(*id) != 0) throw RequestError(kErrorRoomExists, "Room " + std::to_string(*id) + " already exists");
+    settings.id = *id;
+  } else {
+    do settings.id = random_id();
+    while (rooms_.count(settings.id) != 0);
+  }
+  if (settings.description.empty()) settings.description = "Room " + std::to_string(settings.id);
+  uint64_t id = settings.id;
+  add_room(std::move(settings));
+  services_->log(plugin::LogLevel::kInfo, "videoroom: created room " + std::to_string(id));
+  return {{"videoroom", "created"}, {"room", id}, {"permanent", false}};
+}
+
+json VideoRoomPlugin::destroy_room(const json& body) {
+  Room& room = room_of(body);
+  if (!room.settings.secret.empty() && opt_string(body, "secret").value_or("") != room.settings.secret)
+    throw RequestError(kErrorUnauthorized, "Unauthorized (wrong secret)");
+  uint64_t id = room.settings.id;
+  remove_room(id);
+  return {{"videoroom", "destroyed"}, {"room", id}, {"permanent", false}};
+}
+
+void VideoRoomPlugin::remove_room(uint64_t id) {
+  auto it = rooms_.find(id);
+  if (it == rooms_.end()) return;
+  Room& room = it->second;
+  json event = {{"videoroom", "destroyed"}, {"room", id}};
+  std::vector<HandleId> members;
+  for (const auto& [pid, p] : room.participants) members.push_back(p.handle);
+  for (const auto& [handle, s] : room.subscribers) members.push_back(handle);
+  for (HandleId handle : members) {
+    services_->push_event(handle, "", event);
+    services_->close_pc(handle);
+    handles_[handle] = HandleState{};
+    directory_.erase(handle);
+  }
+  room.media->close();
+  rooms_.erase(it);
+  services_->log(plugin::LogLevel::kInfo, "videoroom: destroyed room " + std::to_string(id));
+}
+
+json VideoRoomPlugin::list_participants(const json& body) {
+  Room& room = room_of(body);
+  json list = json::array();
+  for (const auto& [id, p] : room.participants) {
+    json item = {{"id", id}, {"publisher", p.published}};
+    if (!p.display.empty()) item["display"] = p.display;
+    list.push_back(item);
+  }
+  return {{"videoroom", "participants"}, {"room", room.settings.id}, {"participants", list}};
+}
+
+Room* VideoRoomPlugin::room_of_handle(HandleId handle, HandleState** state) {
+  auto it = handles_.find(handle);
+  if (it == handles_.end()) return nullptr;
+  if (state != nullptr) *state = &it->second;
+  auto room = rooms_.find(it->second.room);
+  return room == rooms_.end() ? nullptr : &room->second;
+}
+
+uint64_t VideoRoomPlugin::media_affinity(HandleId handle) {
+  auto it = handles_.find(handle);
+  return it != handles_.end() && it->second.room != 0 ? it->second.room : handle;
+}
+
+}  // namespace junction::videoroom
+
+JUNCTION_PLUGIN(junction::videoroom::VideoRoomPlugin)

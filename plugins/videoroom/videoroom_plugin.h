@@ -1,0 +1,83 @@
+#pragma once
+// janus.plugin.videoroom: an SFU room plugin speaking Janus's VideoRoom API (API.md §3, §4).
+// This class holds the control-plane state (rooms, which handle is who) and answers requests;
+// room.h has the room model, media_router.h the forwarding on the media worker.
+//   videoroom_plugin.cpp   lifecycle, request dispatch, room management (sync requests)
+//   participants.cpp       publishers and subscribers (async requests), media callbacks
+#include <map>
+#include <string>
+
+#include "core/gateway/plugin.h"
+#include "plugins/videoroom/media_router.h"
+#include "plugins/videoroom/room.h"
+
+namespace junction::videoroom {
+
+struct HandleState {
+  enum class Role { kNone, kPublisher, kSubscriber };
+  Role role = Role::kNone;
+  uint64_t room = 0;
+  uint64_t participant = 0;  // publishers: the participant id
+};
+
+class VideoRoomPlugin final : public plugin::Plugin {
+ public:
+  plugin::Info info() const override;
+  void init(plugin::Services& services, const json& settings) override;
+  void shutdown() override;
+  void create_session(HandleId handle) override;
+  plugin::MessageResult handle_message(HandleId handle, const std::string& transaction, const json& body,
+                                       const json& jsep) override;
+  void destroy_session(HandleId handle) override;
+  json query_session(HandleId handle) override;
+  json handle_admin_message(const json& request) override;
+
+  uint64_t media_affinity(HandleId handle) override;
+  void setup_media(HandleId handle) override;
+  void hangup_media(HandleId handle) override;
+  void incoming_rtp(HandleId handle, const media::IncomingRtp& packet) override;
+  void incoming_keyframe_request(HandleId handle, int mindex) override;
+
+ private:
+  struct Reply {
+    json data;
+    json jsep = nullptr;
+  };
+
+  // Room management (videoroom_plugin.cpp).
+  json sync_request(const std::string& request, const json& body);
+  json create_room(const json& body);
+  json destroy_room(const json& body);
+  json list_participants(const json& body);
+  Room& room_of(const json& body);  // 429 / 430 / 426
+  void add_room(RoomSettings settings);
+  void remove_room(uint64_t id);
+
+  // Participants (participants.cpp).
+  Reply async_request(HandleId handle, const std::string& request, const json& body, const json& jsep);
+  Reply join(HandleId handle, const json& body, const json& jsep);
+  Reply join_publisher(HandleId handle, Room& room, const json& body);
+  Reply join_subscriber(HandleId handle, Room& room, const json& body);
+  Reply publish(HandleId handle, const json& body, const json& jsep);
+  Reply configure(HandleId handle, const json& body, const json& jsep);
+  Reply unpublish(HandleId handle);
+  Reply start(HandleId handle, const json& jsep);
+  Reply pause(HandleId handle);
+  Reply leave(HandleId handle);
+  void stop_publishing(Room& room, Participant& participant);  // notifies `unpublished`
+  void remove_participant(Room& room, uint64_t participant_id);  // notifies `leaving`
+  void remove_subscriber(Room& room, HandleId handle);
+  void notify_participants(Room& room, const json& event, uint64_t except_participant);
+  void set_subscriber_active(Room& room, Subscriber& subscriber, bool active, bool restart);
+  Room* room_of_handle(HandleId handle, HandleState** state = nullptr);
+
+  plugin::Services* services_ = nullptr;
+  std::map<uint64_t, Room> rooms_;            // control loop only
+  std::map<HandleId, HandleState> handles_;  // control loop only
+  MediaDirectory directory_;                  // handle -> room media, for the workers
+};
+
+uint64_t random_id();   // 1 .. 2^53-1 (janus.js reads ids as doubles)
+uint32_t random_ssrc();
+
+}  // namespace junction::videoroom

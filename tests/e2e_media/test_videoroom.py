@@ -1,0 +1,270 @@
+"""janus.plugin.videoroom end to end: room management and error codes over WebSocket, then
+media: one aiortc publisher (VP8 frame-counter video + Opus tone) and three aiortc subscribers
+answering the server's offers; each subscriber must decode >= 90 % of the frames the publisher
+sent during the measured window, with the right counters. Unpublish and leave must reach the
+watchers' participant handles as `unpublished` / `leaving` events.
+
+Run:  cd tests/e2e_media && /usr/bin/python3 -m unittest -v test_videoroom
+Environment: JUNCTION_BINARY (default /work/main/build/junction); E2E_MEDIA_SECONDS (window, default 8).
+"""
+
+import asyncio
+import os
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, os.pardir, "integration"))
+
+import junction_server  # noqa: E402
+
+SECONDS = float(os.environ.get("E2E_MEDIA_SECONDS", "8"))
+
+
+def run(coro, timeout):
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+class _ServerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        try:
+            import videoroom_client  # noqa: F401
+        except ImportError as e:
+            raise unittest.SkipTest(f"run with /usr/bin/python3 (aiortc, av, numpy): {e}")
+        cls.vr = videoroom_client
+        cls.server = junction_server.start_server(cls, log_level="info")
+
+    def context(self):
+        return "\n--- server log ---\n" + self.server.log()[-4000:]
+
+
+class RoomManagementTest(_ServerTest):
+    """Synchronous requests, async joins and the error codes of API.md §4."""
+
+    def test_management_and_errors(self):
+        run(self._management(), 60)
+
+    async def _management(self):
+        conn = await self.vr.JanusConnection.open(self.server.ws_url)
+        try:
+            h = await conn.attach()
+            sync = lambda body: conn.sync(h, body)  # noqa: E731
+
+            # The default room of Janus's sample configuration.
+            data = await sync({"request": "list"})
+            self.assertEqual(data["videoroom"], "success")
+            rooms = {r["room"]: r for r in data["list"]}
+            self.assertIn(1234, rooms)
+            self.assertEqual(rooms[1234]["description"], "Demo Room")
+            self.assertEqual(rooms[1234]["max_publishers"], 6)
+            self.assertEqual(await sync({"request": "exists", "room": 1234}),
+                             {"videoroom": "success", "room": 1234, "exists": True})
+            self.assertFalse((await sync({"request": "exists", "room": 999}))["exists"])
+
+            # Errors: unknown request, no request, room not an integer, no such room.
+            self.assertEqual((await sync({"request": "nonsense"}))["error_code"], 423)
+            self.assertEqual((await sync({"foo": 1}))["error_code"], 429)
+            self.assertEqual((await sync({"request": "exists", "room": "1234"}))["error_code"], 430)
+            self.assertEqual((await sync({"request": "listparticipants", "room": 999}))["error_code"], 426)
+            self.assertEqual((await sync({"request": "exists"}))["error_code"], 429)
+
+            # create / exists / list / destroy.
+            created = await sync({"request": "create", "room": 4321, "description": "t", "secret": "s3",
+                                  "pin": "p1", "publishers": 2, "bitrate": 256000, "fir_freq": 5,
+                                  "audiocodec": "opus", "videocodec": "vp8,h264", "notify_joining": True})
+            self.assertEqual(created, {"videoroom": "created", "room": 4321, "permanent": False})
+            self.assertEqual((await sync({"request": "create", "room": 4321}))["error_code"], 427)
+            self.assertEqual((await sync({"request": "create", "videocodec": "nope"}))["error_code"], 430)
+            self.assertEqual((await sync({"request": "create", "bitrate": "x"}))["error_code"], 430)
+            random_room = (await sync({"request": "create", "is_private": True}))["room"]
+            self.assertIsInstance(random_room, int)
+            self.assertTrue((await sync({"request": "exists", "room": random_room}))["exists"])
+            listed = {r["room"]: r for r in (await sync({"request": "list"}))["list"]}
+            self.assertNotIn(random_room, listed)       # private
+            entry = listed[4321]
+            self.assertEqual((entry["pin_required"], entry["max_publishers"], entry["bitrate"],
+                              entry["fir_freq"], entry["videocodec"], entry["notify_joining"]),
+                             (True, 2, 256000, 5, "vp8,h264", True))
+
+            # Joining: missing room, wrong pin, then the right pin.
+            ev = await conn.call(h, {"request": "join", "ptype": "publisher", "room": 999})
+            self.assertEqual(ev["plugindata"]["data"]["error_code"], 426)
+            ev = await conn.call(h, {"request": "join", "ptype": "publisher", "room": 4321, "pin": "bad"})
+            self.assertEqual(ev["plugindata"]["data"]["error_code"], 433)
+            ev = await conn.call(h, {"request": "join", "ptype": "publisher", "room": 4321, "pin": "p1",
+                                     "display": "alice"})
+            joined = ev["plugindata"]["data"]
+            self.assertEqual(joined["videoroom"], "joined")
+            self.assertEqual((joined["room"], joined["publishers"]), (4321, []))
+            self.assertIsInstance(joined["id"], int)
+            self.assertIsInstance(joined["private_id"], int)
+            self.assertEqual(joined["attendees"], [])
+            ev = await conn.call(h, {"request": "join", "ptype": "publisher", "room": 4321, "pin": "p1"})
+            self.assertEqual(ev["plugindata"]["data"]["error_code"], 425)
+            parts = await sync({"request": "listparticipants", "room": 4321})
+            self.assertEqual(parts, {"videoroom": "participants", "room": 4321,
+                                     "participants": [{"id": joined["id"], "display": "alice", "publisher": False}]})
+            # notify_joining: a second participant is announced to the first.
+            h2 = await conn.attach()
+            ev = await conn.call(h2, {"request": "join", "ptype": "publisher", "room": 4321, "pin": "p1",
+                                      "display": "bob"})
+            bob = ev["plugindata"]["data"]
+            self.assertEqual(bob["attendees"], [{"id": joined["id"], "display": "alice"}])
+            joining = await conn.next_event(h, lambda d: "joining" in d)
+            self.assertEqual(joining["joining"], {"id": bob["id"], "display": "bob"})
+            # Unpublish without publishing; a subscription to an unknown feed; malformed streams.
+            ev = await conn.call(h2, {"request": "unpublish"})
+            self.assertEqual(ev["plugindata"]["data"]["error_code"], 435)
+            h3 = await conn.attach()
+            ev = await conn.call(h3, {"request": "join", "ptype": "subscriber", "room": 4321, "pin": "p1",
+                                      "streams": [{"feed": 12345}]})
+            self.assertEqual(ev["plugindata"]["data"]["error_code"], 428)
+            ev = await conn.call(h3, {"request": "join", "ptype": "subscriber", "room": 4321, "pin": "p1",
+                                      "streams": "x"})
+            self.assertEqual(ev["plugindata"]["data"]["error_code"], 430)
+            ev = await conn.call(h3, {"request": "join", "ptype": "subscriber", "room": 4321, "pin": "p1",
+                                      "streams": [{"mid": "0"}]})
+            self.assertEqual(ev["plugindata"]["data"]["error_code"], 429)
+            ev = await conn.call(h3, {"request": "start"})
+            self.assertEqual(ev["plugindata"]["data"]["error_code"], 424)
+            # bob leaves: alice hears it.
+            ev = await conn.call(h2, {"request": "leave"})
+            self.assertEqual(ev["plugindata"]["data"]["leaving"], "ok")
+            leaving = await conn.next_event(h, lambda d: "leaving" in d)
+            self.assertEqual(leaving["leaving"], bob["id"])
+
+            # destroy: wrong secret, then right; the participant is told.
+            self.assertEqual((await sync({"request": "destroy", "room": 4321, "secret": "no"}))["error_code"], 433)
+            self.assertEqual(await sync({"request": "destroy", "room": 4321, "secret": "s3"}),
+                             {"videoroom": "destroyed", "room": 4321, "permanent": False})
+            gone = await conn.next_event(h, lambda d: d.get("videoroom") == "destroyed")
+            self.assertEqual(gone["room"], 4321)
+            self.assertFalse((await sync({"request": "exists", "room": 4321}))["exists"])
+            self.assertEqual((await sync({"request": "destroy", "room": 4321}))["error_code"], 426)
+            self.assertTrue((await sync({"request": "destroy", "room": random_room}))["videoroom"] == "destroyed")
+        finally:
+            await conn.close()
+        self.assertTrue(self.server.alive(), self.context())
+
+
+class VideoRoomMediaTest(_ServerTest):
+    """One publisher, three subscribers, in a fresh room."""
+
+    def test_publisher_and_three_subscribers(self):
+        media_mod = __import__("echotest_aiortc")
+        media_mod.quiet_ffmpeg()
+        run(self._media(), SECONDS + 70)
+
+    async def _media(self):
+        vr = self.vr
+        conns, peers = [], []
+        try:
+            owner = await vr.JanusConnection.open(self.server.ws_url)
+            conns.append(owner)
+            oh = await owner.attach()
+            room = (await owner.sync(oh, {"request": "create", "description": "e2e", "bitrate": 512000,
+                                          "publishers": 3, "fir_freq": 0}))["room"]
+            # The publisher.
+            pub_handle = await owner.attach()
+            joined = (await owner.call(pub_handle, {"request": "join", "ptype": "publisher", "room": room,
+                                                    "display": "camera"}))["plugindata"]["data"]
+            pub_id = joined["id"]
+            publisher = vr.Publisher("VP8")
+            peers.append(publisher)
+            configured = await publisher.publish(owner, pub_handle, {"audio": True, "video": True})
+            self.assertEqual(configured.get("configured"), "ok", configured)
+            self.assertEqual(configured.get("video_codec"), "vp8", configured)
+            self.assertEqual(configured.get("audio_codec"), "opus", configured)
+            await publisher.wait_connected()
+
+            # Three watchers: each a participant handle (for room events) and a subscriber handle.
+            watchers = []
+            for i in range(3):
+                conn = await vr.JanusConnection.open(self.server.ws_url)
+                conns.append(conn)
+                ph = await conn.attach()
+                j = (await conn.call(ph, {"request": "join", "ptype": "publisher", "room": room,
+                                          "display": f"watcher{i}"}))["plugindata"]["data"]
+                self.assertEqual([p["id"] for p in j["publishers"]], [pub_id], j)
+                streams = j["publishers"][0]["streams"]
+                self.assertEqual(sorted((s["type"], s["codec"]) for s in streams),
+                                 [("audio", "opus"), ("video", "vp8")], j)
+                sh = await conn.attach()
+                sub = vr.Subscriber(f"sub{i}")
+                peers.append(sub)
+                # One subscriber names the mids, the others take the whole feed (legacy `feed` for one).
+                if i == 0:
+                    wanted = [{"feed": pub_id, "mid": s["mid"]} for s in streams]
+                    attached, started = await sub.subscribe(conn, sh, room, wanted)
+                elif i == 1:
+                    attached, started = await sub.subscribe(conn, sh, room, [{"feed": pub_id}])
+                else:
+                    attached, started = await sub.subscribe(conn, sh, room, None, {"feed": pub_id})
+                self.assertEqual(attached.get("videoroom"), "attached", attached)
+                self.assertEqual(len(attached["streams"]), 2, attached)
+                self.assertEqual({s["feed_id"] for s in attached["streams"]}, {pub_id})
+                self.assertIn("a=sendonly", sub.offer_sdp)
+                self.assertEqual(started, {"videoroom": "event", "room": room, "started": "ok"})
+                watchers.append((conn, ph, sh, sub))
+            for _, _, _, sub in watchers:
+                await sub.wait_connected()
+            # Wait for every subscriber's first decoded frame, then measure.
+            deadline = time.monotonic() + 15
+            while any(not sub.counters for *_, sub in watchers):
+                self.assertLess(time.monotonic(), deadline, "a subscriber decoded no frame within 15 s"
+                                + self.context())
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.5)
+            t0 = time.monotonic()
+            await asyncio.sleep(SECONDS)
+            t1 = time.monotonic()
+            await asyncio.sleep(1.5)          # frames of the window still in flight
+            window = {c for c, t in publisher.video.sent_at.items() if t0 <= t <= t1}
+            self.assertGreater(len(window), 0.7 * 30 * SECONDS, "the publisher sent too few frames")
+            summary = []
+            for _, _, _, sub in watchers:
+                got = window & set(sub.counters)
+                foreign = [c for c in sub.counters if c not in publisher.video.sent_at]
+                ratio = len(got) / len(window)
+                summary.append(f"{sub.name}: {len(got)}/{len(window)} ({ratio:.1%}), decoded {sub.decoded}, "
+                               f"unreadable {sub.unreadable}, audio frames {sub.audio_frames}")
+                self.assertGreaterEqual(ratio, 0.9, "\n".join(summary) + self.context())
+                self.assertEqual(foreign, [], f"{sub.name} decoded counters never sent")
+                self.assertGreater(sub.audio_frames, 25 * SECONDS, f"{sub.name} got too little audio")
+            print("\n" + "\n".join(summary), file=sys.stderr, flush=True)
+
+            parts = await owner.sync(oh, {"request": "listparticipants", "room": room})
+            self.assertEqual(len(parts["participants"]), 4)
+            self.assertEqual([p["publisher"] for p in parts["participants"] if p["id"] == pub_id], [True])
+
+            # Unpublish, then leave: every watcher's participant handle hears both.
+            publisher.hold()
+            ev = await owner.call(pub_handle, {"request": "unpublish"})
+            self.assertEqual(ev["plugindata"]["data"].get("unpublished"), "ok", ev)
+            for conn, ph, _, _ in watchers:
+                data = await conn.next_event(ph, lambda d: "unpublished" in d)
+                self.assertEqual((data["room"], data["unpublished"]), (room, pub_id))
+            ev = await owner.call(pub_handle, {"request": "leave"})
+            self.assertEqual(ev["plugindata"]["data"].get("leaving"), "ok", ev)
+            for conn, ph, _, _ in watchers:
+                data = await conn.next_event(ph, lambda d: "leaving" in d)
+                self.assertEqual((data["room"], data["leaving"]), (room, pub_id))
+            # The room works on: a new subscription to the gone feed is refused, the room is listed.
+            conn, ph, sh, _ = watchers[0]
+            h = await conn.attach()
+            ev = await conn.call(h, {"request": "join", "ptype": "subscriber", "room": room,
+                                     "streams": [{"feed": pub_id}]})
+            self.assertEqual(ev["plugindata"]["data"]["error_code"], 428)
+            self.assertEqual((await owner.sync(oh, {"request": "destroy", "room": room}))["videoroom"], "destroyed")
+        finally:
+            for p in peers:
+                await p.close()
+            for c in conns:
+                await c.close()
+        self.assertTrue(self.server.alive(), self.context())
+
+
+if __name__ == "__main__":
+    unittest.main()
