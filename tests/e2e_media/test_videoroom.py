@@ -1,8 +1,9 @@
 """janus.plugin.videoroom end to end: room management and error codes over WebSocket, then
 media: one aiortc publisher (VP8 frame-counter video + Opus tone) and three aiortc subscribers
 answering the server's offers; each subscriber must decode >= 90 % of the frames the publisher
-sent during the measured window, with the right counters. Unpublish and leave must reach the
-watchers' participant handles as `unpublished` / `leaving` events.
+sent during the measured window, with the right counters. Then: `configure` video off stops the
+video and on resumes it; a subscriber's `pause` / `start` does the same for it alone; unpublish and
+leave reach the watchers' participant handles as `unpublished` / `leaving` events.
 
 Run:  cd tests/e2e_media && /usr/bin/python3 -m unittest -v test_videoroom
 Environment: JUNCTION_BINARY (default /work/main/build/junction); E2E_MEDIA_SECONDS (window, default 8).
@@ -157,6 +158,17 @@ class VideoRoomMediaTest(_ServerTest):
         media_mod.quiet_ffmpeg()
         run(self._media(), SECONDS + 70)
 
+    async def _wait_resumed(self, subs, publisher, since, timeout=5.0):
+        """Waits until every one of `subs` decoded a frame the publisher sent after `since`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            late = [s.name for s in subs
+                    if not any(publisher.video.sent_at.get(c, 0) > since for c in s.counters)]
+            if not late:
+                return
+            self.assertLess(time.monotonic(), deadline, f"video did not resume for {late}" + self.context())
+            await asyncio.sleep(0.1)
+
     async def _media(self):
         vr = self.vr
         conns, peers = [], []
@@ -234,6 +246,32 @@ class VideoRoomMediaTest(_ServerTest):
                 self.assertEqual(foreign, [], f"{sub.name} decoded counters never sent")
                 self.assertGreater(sub.audio_frames, 25 * SECONDS, f"{sub.name} got too little audio")
             print("\n" + "\n".join(summary), file=sys.stderr, flush=True)
+
+            # configure video off: the subscribers' video stops; on again: it resumes (from a
+            # keyframe the server asks the publisher for).
+            ev = await owner.call(pub_handle, {"request": "configure", "video": False})
+            self.assertEqual(ev["plugindata"]["data"].get("configured"), "ok", ev)
+            await asyncio.sleep(0.7)
+            before = [len(sub.counters) for *_, sub in watchers]
+            await asyncio.sleep(1.0)
+            self.assertEqual(before, [len(sub.counters) for *_, sub in watchers],
+                             "video kept flowing with video off")
+            on = time.monotonic()
+            ev = await owner.call(pub_handle, {"request": "configure", "video": True})
+            self.assertEqual(ev["plugindata"]["data"].get("configured"), "ok", ev)
+            await self._wait_resumed([sub for *_, sub in watchers], publisher, on)
+            # A subscriber pauses and starts again (no new SDP).
+            conn0, _, sh0, sub0 = watchers[0]
+            ev = await conn0.call(sh0, {"request": "pause"})
+            self.assertEqual(ev["plugindata"]["data"].get("paused"), "ok", ev)
+            await asyncio.sleep(0.7)
+            before = len(sub0.counters)
+            await asyncio.sleep(1.0)
+            self.assertEqual(before, len(sub0.counters), "video kept flowing to a paused subscriber")
+            on = time.monotonic()
+            ev = await conn0.call(sh0, {"request": "start"})
+            self.assertEqual(ev["plugindata"]["data"].get("started"), "ok", ev)
+            await self._wait_resumed([sub0], publisher, on)
 
             parts = await owner.sync(oh, {"request": "listparticipants", "room": room})
             self.assertEqual(len(parts["participants"]), 4)
