@@ -3,7 +3,8 @@ media: one aiortc publisher (VP8 frame-counter video + Opus tone) and three aior
 answering the server's offers; each subscriber must decode >= 90 % of the frames the publisher
 sent during the measured window, with the right counters. Then: `configure` video off stops the
 video and on resumes it; a subscriber's `pause` / `start` does the same for it alone; unpublish and
-leave reach the watchers' participant handles as `unpublished` / `leaving` events.
+leave reach the watchers' participant handles as `unpublished` / `leaving` events. Last, a viewer
+subscribes to two publishers in one multistream PeerConnection (>= 90 % of each feed's frames).
 
 Run:  cd tests/e2e_media && /usr/bin/python3 -m unittest -v test_videoroom
 Environment: JUNCTION_BINARY (default /work/main/build/junction); E2E_MEDIA_SECONDS (window, default 8).
@@ -21,6 +22,7 @@ sys.path.insert(0, os.path.join(HERE, os.pardir, "integration"))
 import junction_server  # noqa: E402
 
 SECONDS = float(os.environ.get("E2E_MEDIA_SECONDS", "8"))
+MULTI_SECONDS = 5.0
 
 
 def run(coro, timeout):
@@ -296,6 +298,100 @@ class VideoRoomMediaTest(_ServerTest):
                                      "streams": [{"feed": pub_id}]})
             self.assertEqual(ev["plugindata"]["data"]["error_code"], 428)
             self.assertEqual((await owner.sync(oh, {"request": "destroy", "room": room}))["videoroom"], "destroyed")
+        finally:
+            for p in peers:
+                await p.close()
+            for c in conns:
+                await c.close()
+        self.assertTrue(self.server.alive(), self.context())
+
+
+class MultistreamTest(_ServerTest):
+    """Two publishers and a viewer that subscribes to both feeds in ONE PeerConnection (four
+    m-lines); one publisher also watches the other. (A full mesh of three publishers each
+    watching the other two needs 3 encoders and 6 decoders in this one Python process, more
+    than a loaded 2-core machine keeps at 30 fps.)"""
+
+    def test_multistream_subscription(self):
+        __import__("echotest_aiortc").quiet_ffmpeg()
+        run(self._multistream(), MULTI_SECONDS + 70)
+
+    async def _multistream(self):
+        vr = self.vr
+        conns, peers = [], []
+        try:
+            owner = await vr.JanusConnection.open(self.server.ws_url)
+            conns.append(owner)
+            oh = await owner.attach()
+            room = (await owner.sync(oh, {"request": "create", "publishers": 3}))["room"]
+            members = []
+            for i in range(3):
+                conn = await vr.JanusConnection.open(self.server.ws_url)
+                conns.append(conn)
+                ph = await conn.attach()
+                j = (await conn.call(ph, {"request": "join", "ptype": "publisher", "room": room,
+                                          "display": f"m{i}"}))["plugindata"]["data"]
+                members.append({"conn": conn, "ph": ph, "id": j["id"], "name": f"m{i}"})
+            publishers = members[:2]
+            for i, m in enumerate(publishers):
+                m["pub"] = vr.Publisher("VP8", start=1000 + 20000 * i)   # disjoint counter ranges
+                peers.append(m["pub"])
+                configured = await m["pub"].publish(m["conn"], m["ph"])
+                self.assertEqual(configured.get("configured"), "ok", configured)
+            # The viewer (m2) heard of both publishers; m0 of m1.
+            for m, expected in ((members[2], [members[0]["id"], members[1]["id"]]), (members[0], [members[1]["id"]])):
+                heard = []
+                while len(heard) < len(expected):
+                    data = await m["conn"].next_event(m["ph"], lambda d: "publishers" in d)
+                    heard += [p["id"] for p in data["publishers"]]
+                self.assertEqual(sorted(heard), sorted(expected))
+            for m in publishers:
+                await m["pub"].wait_connected()
+            plan = [(members[2], publishers), (members[0], [members[1]])]
+            for m, sources in plan:
+                sh = await m["conn"].attach()
+                sub = vr.Subscriber(f"{m['name']}-watching")
+                peers.append(sub)
+                attached, started = await sub.subscribe(m["conn"], sh, room, [{"feed": x["id"]} for x in sources])
+                self.assertEqual(len(attached["streams"]), 2 * len(sources), attached)
+                self.assertEqual([s["mid"] for s in attached["streams"]],
+                                 [str(i) for i in range(2 * len(sources))], attached)
+                self.assertEqual(started.get("started"), "ok", started)
+                self.assertEqual(sub.offer_sdp.count("m=video"), len(sources))
+                m["sub"], m["sources"] = sub, sources
+            for m, _ in plan:
+                await m["sub"].wait_connected()
+            deadline = time.monotonic() + 15
+            while True:
+                waiting = [m["sub"].name for m, sources in plan for o in sources
+                           if not set(m["sub"].counters) & set(o["pub"].video.sent_at)]
+                if not waiting:
+                    break
+                self.assertLess(time.monotonic(), deadline, f"no frame decoded by {waiting}" + self.context())
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.5)
+            t0 = time.monotonic()
+            await asyncio.sleep(MULTI_SECONDS)
+            t1 = time.monotonic()
+            await asyncio.sleep(1.5)
+            summary, results = [], []
+            for m, sources in plan:
+                sub = m["sub"]
+                for o in sources:
+                    window = {c for c, t in o["pub"].video.sent_at.items() if t0 <= t <= t1}
+                    got = window & set(sub.counters)
+                    ratio = len(got) / max(1, len(window))
+                    summary.append(f"{sub.name} {o['name']}: {len(got)}/{len(window)} ({ratio:.1%}), "
+                                   f"decoded {sub.decoded}, audio frames {sub.audio_frames}")
+                    results.append((len(window), ratio))
+                sent = set().union(*(o["pub"].video.sent_at for o in sources))
+                self.assertEqual([c for c in sub.counters if c not in sent], [], f"{sub.name}: foreign counters")
+            print("\n" + "\n".join(summary), file=sys.stderr, flush=True)
+            for frames, ratio in results:
+                self.assertGreater(frames, 0.6 * 30 * MULTI_SECONDS, "\n".join(summary))
+                self.assertGreaterEqual(ratio, 0.9, "\n".join(summary) + self.context())
+            # The viewer gets both publishers' audio too (two audio m-lines).
+            self.assertGreater(members[2]["sub"].audio_frames, 2 * 25 * MULTI_SECONDS, "\n".join(summary))
         finally:
             for p in peers:
                 await p.close()

@@ -224,10 +224,10 @@ class _Peer:
 class Publisher(_Peer):
     """Publishes the counter video (VP8) and the tone (Opus), send only."""
 
-    def __init__(self, codec="VP8"):
+    def __init__(self, codec="VP8", start=None):
         super().__init__()
         self.audio = media.ToneAudioTrack()
-        self.video = media.CounterVideoTrack()
+        self.video = media.CounterVideoTrack(start)
         at = self.pc.addTransceiver(self.audio, direction="sendonly")
         vt = self.pc.addTransceiver(self.video, direction="sendonly")
         acaps = RTCRtpSender.getCapabilities("audio").codecs
