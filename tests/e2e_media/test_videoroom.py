@@ -192,6 +192,8 @@ class VideoRoomMediaTest(_ServerTest):
             self.assertEqual(configured.get("video_codec"), "vp8", configured)
             self.assertEqual(configured.get("audio_codec"), "opus", configured)
             await publisher.wait_connected()
+            ev = await owner.call(pub_handle, {"request": "publish"})   # publishing twice
+            self.assertEqual(ev["plugindata"]["data"]["error_code"], 434, ev)
 
             # Three watchers: each a participant handle (for room events) and a subscriber handle.
             watchers = []
