@@ -4,6 +4,8 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+
 #include "plugins/videoroom/errors.h"
 #include "plugins/videoroom/request_fields.h"
 
@@ -33,8 +35,8 @@ json error_data(int code, const std::string& why) {
 }
 
 bool is_sync(const std::string& request) {
-  return request == "create" || request == "destroy" || request == "exists" || request == "list" ||
-         request == "listparticipants";
+  return request == "create" || request == "destroy" || request == "edit" || request == "exists" ||
+         request == "list" || request == "listparticipants";
 }
 
 bool is_async(const std::string& request) {
@@ -154,6 +156,7 @@ json VideoRoomPlugin::sync_request(const std::string& request, const json& body)
   try {
     if (request == "create") return create_room(body);
     if (request == "destroy") return destroy_room(body);
+    if (request == "edit") return edit_room(body);
     if (request == "listparticipants") return list_participants(body);
     if (request == "exists") {
       const json* v = field(body, "room");
@@ -215,6 +218,38 @@ json VideoRoomPlugin::destroy_room(const json& body) {
   uint64_t id = room.settings.id;
   remove_room(id);
   return {{"videoroom", "destroyed"}, {"room", id}, {"permanent", false}};
+}
+
+json VideoRoomPlugin::edit_room(const json& body) {
+  Room& room = room_of(body);
+  if (!room.settings.secret.empty() && opt_string(body, "secret").value_or("") != room.settings.secret)
+    throw RequestError(kErrorUnauthorized, "Unauthorized (wrong secret)");
+  // Validate everything before changing anything.
+  RoomSettings next = room.settings;
+  if (auto v = opt_string(body, "new_description")) next.description = *v;
+  if (auto v = opt_string(body, "new_secret")) next.secret = *v;
+  if (auto v = opt_string(body, "new_pin")) next.pin = *v;
+  if (auto v = opt_bool(body, "new_is_private")) next.is_private = *v;
+  if (auto v = opt_uint(body, "new_publishers")) next.max_publishers = std::max<uint64_t>(*v, 1);
+  if (auto v = opt_uint(body, "new_bitrate")) next.bitrate = *v;
+  if (auto v = opt_uint(body, "new_fir_freq")) next.fir_freq = *v;
+  (void)opt_bool(body, "permanent");
+  room.settings = next;
+  uint64_t fir = next.fir_freq;
+  room.media->post([fir](Routes& routes) { routes.fir_freq_seconds = fir; });
+  // A new room bitrate applies to the publishers' next REMB (their own cap still applies).
+  for (const auto& [id, p] : room.participants) {
+    if (!p.published) continue;
+    uint64_t cap = next.bitrate;
+    if (p.bitrate > 0) cap = cap > 0 ? std::min(cap, p.bitrate) : p.bitrate;
+    room.media->post([handle = p.handle, cap](Routes& routes) {
+      auto it = routes.publishers.find(handle);
+      if (it == routes.publishers.end()) return;
+      it->second.remb_bitrate = cap;
+      it->second.remb_due = true;
+    });
+  }
+  return {{"videoroom", "edited"}, {"room", next.id}, {"permanent", false}};
 }
 
 void VideoRoomPlugin::remove_room(uint64_t id) {

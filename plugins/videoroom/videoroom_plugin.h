@@ -48,6 +48,7 @@ class VideoRoomPlugin final : public plugin::Plugin {
   json sync_request(const std::string& request, const json& body);
   json create_room(const json& body);
   json destroy_room(const json& body);
+  json edit_room(const json& body);
   json list_participants(const json& body);
   Room& room_of(const json& body);  // 429 / 430 / 426
   void add_room(RoomSettings settings);

@@ -138,6 +138,20 @@ class RoomManagementTest(_ServerTest):
             leaving = await conn.next_event(h, lambda d: "leaving" in d)
             self.assertEqual(leaving["leaving"], bob["id"])
 
+            # edit: wrong secret, then new description, pin and publishers.
+            self.assertEqual((await sync({"request": "edit", "room": 4321, "secret": "no",
+                                          "new_description": "x"}))["error_code"], 433)
+            self.assertEqual((await sync({"request": "edit", "room": 4321, "secret": "s3",
+                                          "new_publishers": "x"}))["error_code"], 430)
+            self.assertEqual(await sync({"request": "edit", "room": 4321, "secret": "s3", "new_description": "edited",
+                                         "new_pin": "p2", "new_publishers": 4}),
+                             {"videoroom": "edited", "room": 4321, "permanent": False})
+            entry = {r["room"]: r for r in (await sync({"request": "list"}))["list"]}[4321]
+            self.assertEqual((entry["description"], entry["max_publishers"]), ("edited", 4))
+            h4 = await conn.attach()
+            ev = await conn.call(h4, {"request": "join", "ptype": "publisher", "room": 4321, "pin": "p1"})
+            self.assertEqual(ev["plugindata"]["data"]["error_code"], 433)
+
             # destroy: wrong secret, then right; the participant is told.
             self.assertEqual((await sync({"request": "destroy", "room": 4321, "secret": "no"}))["error_code"], 433)
             self.assertEqual(await sync({"request": "destroy", "room": 4321, "secret": "s3"}),
