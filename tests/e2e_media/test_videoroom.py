@@ -4,7 +4,8 @@ answering the server's offers; each subscriber must decode >= 90 % of the frames
 sent during the measured window, with the right counters. Then: `configure` video off stops the
 video and on resumes it; a subscriber's `pause` / `start` does the same for it alone; unpublish and
 leave reach the watchers' participant handles as `unpublished` / `leaving` events. Last, a viewer
-subscribes to two publishers in one multistream PeerConnection (>= 90 % of each feed's frames).
+subscribes to two publishers in one multistream PeerConnection, and three publishers each
+subscribe to the other two (>= 90 % of each feed's frames; a fourth publisher gets 432).
 
 Run:  cd tests/e2e_media && /usr/bin/python3 -m unittest -v test_videoroom
 Environment: JUNCTION_BINARY (default /work/main/build/junction); E2E_MEDIA_SECONDS (window, default 8).
@@ -408,6 +409,91 @@ class MultistreamTest(_ServerTest):
                 self.assertGreaterEqual(ratio, 0.9, "\n".join(summary) + self.context())
             # The viewer gets both publishers' audio too (two audio m-lines).
             self.assertGreater(members[2]["sub"].audio_frames, 2 * 25 * MULTI_SECONDS, "\n".join(summary))
+        finally:
+            for p in peers:
+                await p.close()
+            for c in conns:
+                await c.close()
+        self.assertTrue(self.server.alive(), self.context())
+
+
+class FullMeshTest(_ServerTest):
+    """Three publishers; each subscribes to the other two in one multistream PeerConnection
+    (the acceptance case of issue 4). The window starts 3 s after every feed was first decoded:
+    3 encoders and 6 decoders share this one Python process, and its start-up burst is not the
+    server's doing."""
+
+    def test_three_publishers_each_watching_the_other_two(self):
+        __import__("echotest_aiortc").quiet_ffmpeg()
+        run(self._mesh(), MULTI_SECONDS + 80)
+
+    async def _mesh(self):
+        vr = self.vr
+        conns, peers, members = [], [], []
+        try:
+            owner = await vr.JanusConnection.open(self.server.ws_url)
+            conns.append(owner)
+            oh = await owner.attach()
+            room = (await owner.sync(oh, {"request": "create", "publishers": 3}))["room"]
+            for i in range(3):
+                conn = await vr.JanusConnection.open(self.server.ws_url)
+                conns.append(conn)
+                ph = await conn.attach()
+                j = (await conn.call(ph, {"request": "join", "ptype": "publisher", "room": room,
+                                          "display": f"p{i}"}))["plugindata"]["data"]
+                pub = vr.Publisher("VP8", start=1000 + 20000 * i)   # disjoint counter ranges
+                peers.append(pub)
+                configured = await pub.publish(conn, ph)
+                self.assertEqual(configured.get("configured"), "ok", configured)
+                members.append({"conn": conn, "id": j["id"], "pub": pub, "name": f"p{i}"})
+            # A fourth publisher is one too many for this room.
+            ph = await owner.attach()
+            await owner.call(ph, {"request": "join", "ptype": "publisher", "room": room})
+            extra = vr.Publisher("VP8")
+            peers.append(extra)
+            refused = await extra.publish(owner, ph)
+            self.assertEqual(refused.get("error_code"), 432, refused)
+            for m in members:
+                await m["pub"].wait_connected()
+            for m in members:
+                others = [x for x in members if x is not m]
+                sh = await m["conn"].attach()
+                sub = vr.Subscriber(f"{m['name']}-watching")
+                peers.append(sub)
+                attached, started = await sub.subscribe(m["conn"], sh, room, [{"feed": x["id"]} for x in others])
+                self.assertEqual(len(attached["streams"]), 4, attached)
+                self.assertEqual(started.get("started"), "ok", started)
+                m["sub"], m["others"] = sub, others
+            for m in members:
+                await m["sub"].wait_connected()
+            deadline = time.monotonic() + 15
+            while True:
+                waiting = [m["sub"].name for m in members for o in m["others"]
+                           if not set(m["sub"].counters) & set(o["pub"].video.sent_at)]
+                if not waiting:
+                    break
+                self.assertLess(time.monotonic(), deadline, f"no frame decoded by {waiting}" + self.context())
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(3.0)
+            t0 = time.monotonic()
+            await asyncio.sleep(MULTI_SECONDS)
+            t1 = time.monotonic()
+            await asyncio.sleep(1.5)
+            summary, results = [], []
+            for m in members:
+                sub = m["sub"]
+                for o in m["others"]:
+                    window = {c for c, t in o["pub"].video.sent_at.items() if t0 <= t <= t1}
+                    got = window & set(sub.counters)
+                    ratio = len(got) / max(1, len(window))
+                    summary.append(f"{sub.name} {o['name']}: {len(got)}/{len(window)} ({ratio:.1%})")
+                    results.append((len(window), ratio))
+                sent = set().union(*(o["pub"].video.sent_at for o in m["others"]))
+                self.assertEqual([c for c in sub.counters if c not in sent], [], f"{sub.name}: foreign counters")
+            print("\n" + "\n".join(summary), file=sys.stderr, flush=True)
+            for frames, ratio in results:
+                self.assertGreater(frames, 0.6 * 30 * MULTI_SECONDS, "\n".join(summary))
+                self.assertGreaterEqual(ratio, 0.9, "\n".join(summary) + self.context())
         finally:
             for p in peers:
                 await p.close()
