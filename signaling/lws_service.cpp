@@ -37,8 +37,11 @@ LwsService::~LwsService() { destroy(); }
 
 void LwsService::destroy() {
   if (context_ == nullptr) return;
+  // On a foreign libuv loop lws tears down in two steps: the first call closes every handle,
+  // and once the loop has run their close callbacks a second call frees the context.
   lws_context_destroy(context_);
-  context_ = nullptr;
+  if (destroy_started_) context_ = nullptr;
+  destroy_started_ = true;
 }
 
 lws_vhost* LwsService::add_vhost(const std::string& name, const std::string& bind, int port,

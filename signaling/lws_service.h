@@ -20,12 +20,14 @@ class LwsService {
   lws_vhost* add_vhost(const std::string& name, const std::string& bind, int port,
                        const lws_protocols* protocols, const lws_http_mount* mounts);
 
-  // Stops every listener and connection; lws finishes closing on the loop's next turns.
+  // Stops every listener and connection. Call it, let the loop run (lws closes its handles),
+  // then call it again to free the context; the destructor does the second call if needed.
   void destroy();
   lws_context* context() { return context_; }
 
  private:
   lws_context* context_ = nullptr;
+  bool destroy_started_ = false;
   void* foreign_loops_[1];
 };
 

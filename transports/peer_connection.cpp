@@ -22,11 +22,10 @@ auto& logger() {
   return l;
 }
 
-thread_local std::unordered_map<uint64_t, PeerConnection*>* t_registry = nullptr;
-
+// The PeerConnections of the calling worker thread (destroyed with the thread).
 std::unordered_map<uint64_t, PeerConnection*>& registry() {
-  if (t_registry == nullptr) t_registry = new std::unordered_map<uint64_t, PeerConnection*>();
-  return *t_registry;
+  thread_local std::unordered_map<uint64_t, PeerConnection*> pcs;
+  return pcs;
 }
 
 uint32_t random_u32() {
@@ -62,12 +61,12 @@ struct PeerConnection::SendStream {
   int rtx_payload_type = -1;
   uint16_t rtx_sequence = 0;
   uint32_t clock_rate = 90000;
-  media::RetransmissionCache cache;
+  // Video only (audio is not retransmitted): 512 packets, ~0.75 MB, a few seconds of video.
+  std::optional<media::RetransmissionCache> cache;
   uint64_t packets = 0, octets = 0;
   uint32_t nacked_this_second = 0;  // sequence numbers the peer reported lost
   uint32_t last_timestamp = 0;
   Clock::time_point last_sent;
-  SendStream() : cache(1024, std::chrono::milliseconds(1500)) {}
 };
 
 struct PeerConnection::RecvStream {
@@ -207,6 +206,7 @@ void PeerConnection::set_local_description(const media::SessionDescription& loca
     std::vector<uint32_t> ssrcs = m.media_ssrcs();
     if (media::sends(m.direction) && !line.rejected && !ssrcs.empty()) {
       if (!line.send) line.send = std::make_unique<SendStream>();
+      if (line.kind == MediaKind::kVideo && !line.send->cache) line.send->cache.emplace(512, std::chrono::milliseconds(1500));
       line.send->ssrc = ssrcs.front();
       for (const auto& group : m.ssrc_groups)
         if (group.semantics == "FID" && group.ssrcs.size() == 2 && group.ssrcs[0] == line.send->ssrc)
@@ -343,7 +343,10 @@ bool PeerConnection::tick_dtls() {
 
 void PeerConnection::on_ice_packet(std::span<const uint8_t> datagram) {
   if (closed_ || datagram.empty()) return;
-  last_received_ = Clock::now();
+  // Until DTLS is up anything from the ICE-validated address counts as a sign of life; after,
+  // only packets that pass SRTP authentication do, so spoofed datagrams cannot keep a vanished
+  // peer's consent alive.
+  if (!connected_) last_received_ = Clock::now();
   uint8_t first = datagram[0];
   if (first >= 20 && first <= 63) {  // DTLS (RFC 7983)
     if (dtls_) {
@@ -414,6 +417,7 @@ void PeerConnection::on_rtp(uint8_t* data, size_t length) {
     ++counters_.srtp_drops;
     return;
   }
+  last_received_ = Clock::now();
   auto rtp = media::RtpPacket::parse(std::span<const uint8_t>(data, plain));
   if (!rtp) {
     ++counters_.garbage;
@@ -492,13 +496,11 @@ bool PeerConnection::send_rtp(int mindex, std::span<const uint8_t> packet) {
   length += payload.size();
   std::span<uint8_t> plain(tx_.data(), length);
   media::rtp_set_ssrc(plain, stream.ssrc);
-  auto rtp = media::RtpPacket::parse(plain);
-  if (!rtp) return false;
   auto now = Clock::now();
-  stream.cache.store(plain, rtp->sequence(), now);
+  if (stream.cache) stream.cache->store(plain, source->sequence(), now);
   stream.packets++;
-  stream.octets += rtp->payload().size();
-  stream.last_timestamp = rtp->timestamp();
+  stream.octets += payload.size();
+  stream.last_timestamp = source->timestamp();
   stream.last_sent = now;
   size_t protected_length = srtp_out_->protect_rtp(tx_.data(), length, tx_.size());
   if (protected_length == 0) return false;
@@ -508,7 +510,8 @@ bool PeerConnection::send_rtp(int mindex, std::span<const uint8_t> packet) {
 }
 
 void PeerConnection::retransmit(SendStream& stream, uint16_t seq) {
-  auto stored = stream.cache.find(seq, Clock::now());
+  if (!stream.cache) return;
+  auto stored = stream.cache->find(seq, Clock::now());
   if (stored.empty() || stored.size() + 2 + kSrtpHeadroom > tx_.size()) return;
   size_t length = 0;
   if (stream.rtx_payload_type >= 0 && stream.rtx_ssrc != 0) {
@@ -630,6 +633,7 @@ void PeerConnection::on_rtcp(uint8_t* data, size_t length) {
     ++counters_.srtp_drops;
     return;
   }
+  last_received_ = Clock::now();
   auto compound = media::RtcpCompound::parse(std::span<const uint8_t>(data, plain));
   if (!compound) {
     ++counters_.garbage;

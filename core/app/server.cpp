@@ -126,6 +126,8 @@ int run_server(const Config& config) {
   drain_timer.close();
   lws->destroy();
   settle(&loop);
+  lws->destroy();  // second step: frees the context once its handles have closed
+  settle(&loop);
   admin_ws.reset();
   admin_http.reset();
   http.reset();

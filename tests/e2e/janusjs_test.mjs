@@ -84,6 +84,7 @@ async function startJunction(tmpDir) {
     ws_port: wsPort,
     http_port: httpPort,
     admin_port: 0, // off: keep this test clear of the default 7088
+    admin_ws_port: 0, // and of 7188
     log_level: 'info',
   };
   const configPath = path.join(tmpDir, 'junction.json');

@@ -1,10 +1,11 @@
 """End-to-end media through Junction's EchoTest with aiortc as the peer: VP8+Opus and H.264+Opus.
 
-Starts the Junction binary (JUNCTION_BINARY, default /work/main/build/junction) with
-`--config FILE` (a JSON file in a temporary folder: bind 127.0.0.1, free ws/http ports, log level
-info), waits until its WebSocket port accepts TCP, runs `echotest_aiortc.py` once per codec
-against it (a child process with its own overall timeout; the JSON result is checked here), and
-finally stops the server with SIGTERM, expecting exit status 0.
+Starts the Junction binary (JUNCTION_BINARY, default /work/main/build/junction) with the shared
+launcher of the integration tests (tests/integration/junction_server.py: a JSON config in a
+temporary folder, bind 127.0.0.1, free ports, log level info, log captured), runs
+`echotest_aiortc.py` once per codec against it (a child process with its own overall timeout;
+the JSON result is checked here), and finally stops the server with SIGTERM, expecting exit
+status 0.
 
 Run:  cd tests/e2e_media && /usr/bin/python3 -m unittest -v test_echotest_media
 Environment:
@@ -19,8 +20,6 @@ Only loopback is used.
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,104 +27,21 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, os.pardir, "integration"))
+
+import junction_server  # noqa: E402  (the shared server launcher)
+
 CLIENT = os.path.join(HERE, "echotest_aiortc.py")
-BINARY = os.environ.get("JUNCTION_BINARY", "/work/main/build/junction")
 PYTHON = os.environ.get("E2E_MEDIA_PYTHON", "/usr/bin/python3")
 SECONDS = float(os.environ.get("E2E_MEDIA_SECONDS", "10"))
 EXTERNAL_SERVER = os.environ.get("E2E_MEDIA_SERVER")
-START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
 CLIENT_TIMEOUT = SECONDS + 30.0           # the client's own overall limit
 CLIENT_KILL_AFTER = CLIENT_TIMEOUT + 20.0 # teardown slack before the child is killed
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def port_open(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 def tail(text, limit=4000):
     return text if len(text) <= limit else "...\n" + text[-limit:]
-
-
-class Junction:
-    """One server process with its own config file, ports and log file."""
-
-    def __init__(self):
-        if not (os.path.isfile(BINARY) and os.access(BINARY, os.X_OK)):
-            raise RuntimeError(f"junction binary not found at {BINARY}: build it "
-                               "(cmake -S /work/main -B /work/main/build && make -C /work/main/build) "
-                               "or set JUNCTION_BINARY")
-        self.dir = tempfile.mkdtemp(prefix="junction-e2e-media-")
-        self.config = {"bind": "127.0.0.1", "ws_port": free_port(), "http_port": free_port(),
-                       "log_level": "info"}
-        self.config_path = os.path.join(self.dir, "junction.json")
-        self.log_path = os.path.join(self.dir, "junction.log")
-        self.proc = None
-        self._log = None
-
-    @property
-    def ws_url(self):
-        return f"ws://127.0.0.1:{self.config['ws_port']}"
-
-    def start(self):
-        with open(self.config_path, "w") as f:
-            json.dump(self.config, f)
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([BINARY, "--config", self.config_path], stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + START_TIMEOUT
-        while not port_open(self.config["ws_port"]):
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"junction exited with {self.proc.returncode} while starting:\n"
-                                   f"{tail(self.log())}")
-            if time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError(f"junction's WebSocket port {self.config['ws_port']} did not "
-                                   f"open within {START_TIMEOUT} s:\n{tail(self.log())}")
-            time.sleep(0.05)
-        return self
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self):
-        """SIGTERM; the exit status, or None if it had to be killed after STOP_TIMEOUT."""
-        if self.proc.poll() is not None:
-            return self.proc.returncode
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return None
-
-    def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-
-    def log(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-
-    def cleanup(self):
-        self.kill()
-        if self._log is not None:
-            self._log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def run_client(server_url, codec, seconds=SECONDS):
@@ -210,13 +126,14 @@ class EchotestMediaTest(unittest.TestCase):
         if EXTERNAL_SERVER:
             cls.url = EXTERNAL_SERVER
             return
-        cls.server = Junction()
+        server = junction_server.JunctionServer(log_level="info")
         try:
-            cls.server.start()
+            server.start()
         except BaseException:
-            cls.server.cleanup()
+            server.cleanup()
             raise
-        cls.url = cls.server.ws_url
+        cls.server = server
+        cls.url = server.ws_url
 
     @classmethod
     def tearDownClass(cls):
@@ -225,7 +142,7 @@ class EchotestMediaTest(unittest.TestCase):
             return
         try:
             was_alive = server.alive()
-            code = server.stop()
+            code = server.stop(timeout=STOP_TIMEOUT)
             log = server.log()
         finally:
             server.cleanup()

@@ -88,6 +88,7 @@ export async function startJunction({ tmpDir, logPath, config = {}, log = consol
     ws_port: wsPort,
     http_port: httpPort,
     admin_port: 0, // off: keep tests clear of the default 7088
+    admin_ws_port: 0, // and of 7188
     log_level: 'info',
     ...config,
   };
