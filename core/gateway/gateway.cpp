@@ -182,6 +182,9 @@ void Gateway::shutdown() {
   plugins_.shutdown_all();
   timers_.clear();
   sweep_timer_.stop();
+  // The wake-up handle stays usable but no longer keeps the loop alive, so the server's final
+  // turns of the loop end as soon as the transports have closed.
+  uv_unref(reinterpret_cast<uv_handle_t*>(wake_.get()));
 }
 
 void Gateway::sweep() {

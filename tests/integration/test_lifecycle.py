@@ -110,7 +110,8 @@ class ShutdownTest(_ServerPerTest):
         self.server.terminate()
         code = await self.wait_exit()
         self.assertEqual(code, 0)
-        self.assertLess(time.monotonic() - start, 2.0, "an idle server should stop at once")
+        # A hang guard, not a speed test: stopping takes well under a second on an idle machine.
+        self.assertLess(time.monotonic() - start, 5.0, "an idle server should not hang on SIGTERM")
 
 
 class CommandLineTest(unittest.TestCase):
