@@ -1,9 +1,9 @@
 #include "signaling/admin_http_server.h"
 
-#include <charconv>
 #include <vector>
 
 #include "core/base/log.h"
+#include "signaling/lws_http.h"
 
 namespace junction::signaling {
 namespace {
@@ -11,21 +11,6 @@ namespace {
 auto& logger() {
   static auto l = log::get("admin");
   return l;
-}
-
-std::string header(lws* wsi, lws_token_indexes token) {
-  int length = lws_hdr_total_length(wsi, token);
-  if (length <= 0) return {};
-  std::string value(static_cast<std::size_t>(length) + 1, '\0');
-  if (lws_hdr_copy(wsi, value.data(), length + 1, token) < 0) return {};
-  value.resize(static_cast<std::size_t>(length));
-  return value;
-}
-
-bool parse_id(std::string_view text, uint64_t& out) {
-  if (text.empty()) return false;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size() && out != 0;
 }
 
 }  // namespace
@@ -99,8 +84,8 @@ int AdminHttpServer::on_request(lws* wsi) {
   exchanges_[wsi] = std::move(owned);
   std::string uri;
   bool get = false;
-  if (!(uri = header(wsi, WSI_TOKEN_POST_URI)).empty()) exchange.post = true;
-  else if (!(uri = header(wsi, WSI_TOKEN_GET_URI)).empty()) get = true;
+  if (!(uri = lws_header(wsi, WSI_TOKEN_POST_URI)).empty()) exchange.post = true;
+  else if (!(uri = lws_header(wsi, WSI_TOKEN_GET_URI)).empty()) get = true;
   if (auto q = uri.find('?'); q != std::string::npos) uri.resize(q);
   while (uri.size() > 1 && uri.back() == '/') uri.pop_back();
 
@@ -142,21 +127,21 @@ int AdminHttpServer::on_request(lws* wsi) {
   if (!rest.empty()) {
     std::string_view first = rest.substr(0, rest.find('/'));
     std::string_view second = first.size() < rest.size() ? rest.substr(first.size() + 1) : "";
-    if (!parse_id(first, exchange.path.session_id) ||
-        (!second.empty() && !parse_id(second, exchange.path.handle_id))) {
+    if (!parse_path_id(first, exchange.path.session_id) ||
+        (!second.empty() && !parse_path_id(second, exchange.path.handle_id))) {
       respond_json(exchange, 404, make_error(ApiError::kInvalidRequestPath, "Invalid path: " + uri));
       lws_callback_on_writable(wsi);
       return 0;
     }
   }
-  std::string length = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+  std::string length = lws_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
   if (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > max_message_size_) {
     logger()->warn("admin request body of {} bytes is over the {} byte limit, closing the connection", length,
                    max_message_size_);
     exchanges_.erase(wsi);
     return -1;
   }
-  if (length == "0" || (length.empty() && header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING).empty()))
+  if (length == "0" || (length.empty() && lws_header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING).empty()))
     return on_body_complete(exchange);
   return 0;
 }

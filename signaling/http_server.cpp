@@ -1,11 +1,11 @@
 #include "signaling/http_server.h"
 
-#include <charconv>
 #include <deque>
 #include <filesystem>
 #include <vector>
 
 #include "core/base/log.h"
+#include "signaling/lws_http.h"
 
 namespace junction::signaling {
 namespace {
@@ -18,21 +18,6 @@ auto& logger() {
 constexpr std::size_t kMaxQueuedEvents = 1000;
 
 enum class Method { kGet, kPost, kOptions, kOther };
-
-std::string header(lws* wsi, lws_token_indexes token) {
-  int length = lws_hdr_total_length(wsi, token);
-  if (length <= 0) return {};
-  std::string value(static_cast<std::size_t>(length) + 1, '\0');
-  if (lws_hdr_copy(wsi, value.data(), length + 1, token) < 0) return {};
-  value.resize(static_cast<std::size_t>(length));
-  return value;
-}
-
-bool parse_id(std::string_view text, uint64_t& out) {
-  if (text.empty()) return false;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size() && out != 0;
-}
 
 }  // namespace
 
@@ -104,6 +89,7 @@ struct HttpServer::Exchange {
   std::string origin;
   std::string request_headers;  // Access-Control-Request-Headers of a preflight
   std::string body;
+  json path_error;  // a POST to a path that names no session: answered after its body
   bool responded = false;
   bool headers_sent = false;
   int status = 200;
@@ -209,11 +195,11 @@ int HttpServer::on_request(lws* wsi) {
   exchanges_[wsi] = std::move(owned);
 
   std::string uri;
-  if (!(uri = header(wsi, WSI_TOKEN_POST_URI)).empty()) exchange.method = Method::kPost;
-  else if (!(uri = header(wsi, WSI_TOKEN_GET_URI)).empty()) exchange.method = Method::kGet;
-  else if (!(uri = header(wsi, WSI_TOKEN_OPTIONS_URI)).empty()) exchange.method = Method::kOptions;
-  exchange.origin = header(wsi, WSI_TOKEN_ORIGIN);
-  exchange.request_headers = header(wsi, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
+  if (!(uri = lws_header(wsi, WSI_TOKEN_POST_URI)).empty()) exchange.method = Method::kPost;
+  else if (!(uri = lws_header(wsi, WSI_TOKEN_GET_URI)).empty()) exchange.method = Method::kGet;
+  else if (!(uri = lws_header(wsi, WSI_TOKEN_OPTIONS_URI)).empty()) exchange.method = Method::kOptions;
+  exchange.origin = lws_header(wsi, WSI_TOKEN_ORIGIN);
+  exchange.request_headers = lws_header(wsi, WSI_TOKEN_HTTP_AC_REQUEST_HEADERS);
 
   if (exchange.method == Method::kOptions) {
     exchange.status = 204;
@@ -234,10 +220,16 @@ int HttpServer::on_request(lws* wsi) {
   if (!rest.empty() && !info) {
     std::string_view first = rest.substr(0, rest.find('/'));
     std::string_view second = first.size() < rest.size() ? rest.substr(first.size() + 1) : "";
-    if (!parse_id(first, exchange.path.session_id) ||
-        (!second.empty() && !parse_id(second, exchange.path.handle_id))) {
-      respond(exchange, 404, make_error(ApiError::kInvalidRequestPath, "Invalid path: " + uri));
-      return 0;
+    if (!parse_path_id(first, exchange.path.session_id) ||
+        (!second.empty() && !parse_path_id(second, exchange.path.handle_id))) {
+      json error = make_error(ApiError::kInvalidRequestPath, "Invalid path: " + uri);
+      if (exchange.method != Method::kPost) {
+        respond(exchange, 404, error);
+        return 0;
+      }
+      // A POST still has its body coming: answer once it is read, so the body does not stay on
+      // a kept-alive connection in front of the next request.
+      exchange.path_error = std::move(error);
     }
   }
 
@@ -264,19 +256,23 @@ int HttpServer::on_request(lws* wsi) {
   }
 
   // POST: check the announced length now, collect the body, answer at its end.
-  std::string length = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+  std::string length = lws_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
   if (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > limits_.max_message_size) {
     logger()->warn("request body of {} bytes is over the {} byte limit, closing the connection", length,
                    limits_.max_message_size);
     forget(wsi);
     return -1;
   }
-  if (length == "0" || (length.empty() && header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING).empty()))
+  if (length == "0" || (length.empty() && lws_header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING).empty()))
     return on_body_complete(exchange);
   return 0;
 }
 
 int HttpServer::on_body_complete(Exchange& exchange) {
+  if (!exchange.path_error.is_null()) {
+    respond(exchange, 404, exchange.path_error);
+    return 0;
+  }
   const PathIds* path = &exchange.path;
   ParseOutcome parsed = parse_request(exchange.body, path);
   json reply;
