@@ -8,7 +8,8 @@ APT_PACKAGES=(
   # build
   build-essential cmake pkg-config
   libuv1-dev libwebsockets-dev libssl-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-  libglib2.0-dev libnice-dev libsrtp2-dev
+  libglib2.0-dev libnice-dev libsrtp2-dev libusrsctp-dev
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libopus-dev
   # tests
   libgtest-dev libgmock-dev
   python3 python3-websockets python3-aiohttp python3-aiortc python3-numpy
