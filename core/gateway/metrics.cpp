@@ -1,5 +1,6 @@
 #include "core/gateway/metrics.h"
 
+#include "core/base/log.h"
 #include "core/base/prometheus_text.h"
 #include "core/base/version.h"
 
@@ -139,6 +140,7 @@ std::string MetricsCollector::scrape() {
   out.sample(media.srtp_drops, {{"reason", "srtp"}});
   out.sample(media.unknown_ssrc_drops, {{"reason", "unknown_ssrc"}});
   out.sample(media.garbage, {{"reason", "unparseable"}});
+  write_plugin_metrics(out);
   if (const EventPusher* events = gateway_.event_pusher()) {
     EventPusher::Counts c = events->counts();
     out.family("junction_event_push_events_total", Type::kCounter, "Events for the event push collector, by fate.");
@@ -150,6 +152,36 @@ std::string MetricsCollector::scrape() {
     out.sample(uint64_t{events->queue_size()});
   }
   return out.text();
+}
+
+void MetricsCollector::write_plugin_metrics(PrometheusText& out) {
+  // Plugins that report the same name share a family: gather by name first.
+  struct Family {
+    plugin::Metric::Kind kind;
+    std::string help;
+    std::vector<std::pair<const std::string*, double>> samples;  // (package, value)
+  };
+  std::map<std::string, Family> families;
+  for (auto& [package, loaded] : gateway_.plugins().all()) {
+    for (plugin::Metric& m : loaded.instance->metrics()) {
+      std::string name = "junction_plugin_" + m.name;
+      bool counter = m.kind == plugin::Metric::Kind::kCounter;
+      auto [it, added] = families.try_emplace(name, Family{m.kind, std::move(m.help), {}});
+      bool valid_name = PrometheusText::valid_name(name) && (!counter || name.ends_with("_total"));
+      if (!valid_name || it->second.kind != m.kind) {
+        if (added) families.erase(it);
+        static auto logger = log::get("metrics");
+        logger->warn("{}: metric '{}' ignored (bad name, or its kind differs from another plugin's)", package,
+                     m.name);
+        continue;
+      }
+      it->second.samples.emplace_back(&package, m.value);
+    }
+  }
+  for (auto& [name, family] : families) {
+    out.family(name, family.kind == plugin::Metric::Kind::kCounter ? Type::kCounter : Type::kGauge, family.help);
+    for (auto& [package, value] : family.samples) out.sample(value, {{"plugin", *package}});
+  }
 }
 
 }  // namespace junction::gateway

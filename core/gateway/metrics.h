@@ -9,6 +9,10 @@
 
 #include "core/gateway/gateway.h"
 
+namespace junction {
+class PrometheusText;
+}
+
 namespace junction::gateway {
 
 class MetricsCollector {
@@ -27,6 +31,9 @@ class MetricsCollector {
   };
 
  private:
+  // Each plugin's metrics() as junction_plugin_<name>{plugin="<package>"}.
+  void write_plugin_metrics(PrometheusText& out);
+
   Gateway& gateway_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   // Counters must never go down, yet a PeerConnection's counters leave with it. Each scrape

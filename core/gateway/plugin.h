@@ -27,6 +27,8 @@
 //                                 session timeout, connection closed, server shutting down).
 //   query_session(handle)         the admin API asks about a handle (`handle_info`).
 //   handle_admin_message(request) the admin API sends the plugin a request (`message_plugin`).
+//   metrics()                     the admin listener's /metrics is scraped: the plugin's own
+//                                 gauges and counters (rooms, participants, ...).
 //   shutdown()                    once, at the end; no call follows.
 //
 // Threads: every call above is made on the gateway's control loop, one at a time, so plugin
@@ -74,11 +76,12 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace junction::plugin {
 
 // Bumped on any change to this file that alters the layout or meaning of what crosses it.
-inline constexpr int kAbiVersion = 3;
+inline constexpr int kAbiVersion = 4;
 
 using json = nlohmann::json;
 using HandleId = uint64_t;
@@ -104,6 +107,18 @@ struct MessageResult {
   static MessageResult ok(json data) { return {Kind::kOk, std::move(data), {}}; }
   static MessageResult ack(std::string hint = {}) { return {Kind::kAck, nullptr, std::move(hint)}; }
   static MessageResult error(std::string reason) { return {Kind::kError, nullptr, std::move(reason)}; }
+};
+
+// One of the plugin's numbers on /metrics. It is exposed as `junction_plugin_<name>` with the
+// label plugin="<package>"; plugins that report the same name share one metric family (and the
+// first one's help text). `name` must match [a-z_][a-z0-9_]*, counters end in `_total` and never
+// go down.
+struct Metric {
+  enum class Kind { kGauge, kCounter };
+  std::string name;
+  std::string help;
+  Kind kind = Kind::kGauge;
+  double value = 0;
 };
 
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
@@ -171,6 +186,9 @@ class Plugin {
   virtual json handle_admin_message(const json& /*request*/) {
     return {{"error_code", 499}, {"error", "this plugin takes no admin requests"}};
   }
+
+  // The plugin's numbers for /metrics (control loop; keep it cheap, it runs on every scrape).
+  virtual std::vector<Metric> metrics() { return {}; }
 
   // --- media (see the top of this file) ---
   // The key that picks the handle's media worker: handles that exchange media share a key

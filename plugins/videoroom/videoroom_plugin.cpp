@@ -109,6 +109,20 @@ json VideoRoomPlugin::query_session(HandleId handle) {
   return out;
 }
 
+std::vector<plugin::Metric> VideoRoomPlugin::metrics() {
+  double publishers = 0, subscribers = 0, participants = 0;
+  for (const auto& [id, room] : rooms_) {
+    participants += static_cast<double>(room.participants.size());
+    publishers += static_cast<double>(room.active_publishers());
+    subscribers += static_cast<double>(room.subscribers.size());
+  }
+  return {{"rooms", "Rooms that exist now.", plugin::Metric::Kind::kGauge, static_cast<double>(rooms_.size())},
+          {"participants", "Participants joined to a room now (publishers and audio-only or idle joiners).",
+           plugin::Metric::Kind::kGauge, participants},
+          {"publishers", "Participants publishing media now.", plugin::Metric::Kind::kGauge, publishers},
+          {"subscribers", "Subscriber handles joined to a room now.", plugin::Metric::Kind::kGauge, subscribers}};
+}
+
 json VideoRoomPlugin::handle_admin_message(const json& request) {
   try {
     if (!request.is_object()) throw RequestError(kErrorInvalidJson, "JSON error: not an object");

@@ -31,6 +31,7 @@ class VideoRoomPlugin final : public plugin::Plugin {
   void destroy_session(HandleId handle) override;
   json query_session(HandleId handle) override;
   json handle_admin_message(const json& request) override;
+  std::vector<plugin::Metric> metrics() override;
 
   uint64_t media_affinity(HandleId handle) override;
   void setup_media(HandleId handle) override;

@@ -44,6 +44,14 @@ def plugin_folder():
     return folder
 
 
+def start_with_probe(cls, **options):
+    """start_server() with the real plugins and the probe plugin, removed after the class."""
+    folder = plugin_folder()
+    cls.addClassCleanup(lambda: [os.unlink(os.path.join(folder, f)) for f in os.listdir(folder)]
+                        and os.rmdir(folder))
+    return start_server(cls, plugins_dir=folder, **options)
+
+
 # ---------------------------------------------------------------------------------------------
 # A strict parser of the Prometheus text exposition format (0.0.4)
 
@@ -312,10 +320,7 @@ class TokenTest(unittest.IsolatedAsyncioTestCase):
 
     @classmethod
     def setUpClass(cls):
-        folder = plugin_folder()
-        cls.addClassCleanup(lambda: [os.unlink(os.path.join(folder, f)) for f in os.listdir(folder)]
-                            and os.rmdir(folder))
-        cls.server = start_server(cls, token_auth=True, admin_secret=ADMIN_SECRET, plugins_dir=folder)
+        cls.server = start_with_probe(cls, token_auth=True, admin_secret=ADMIN_SECRET)
 
     async def test_token_allowed_for_one_plugin_gets_405_on_another(self):
         admin = AdminHttp(self.server, ADMIN_SECRET)
@@ -381,7 +386,7 @@ class AdminApiTest(unittest.IsolatedAsyncioTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.server = start_server(cls, admin_secret=ADMIN_SECRET)
+        cls.server = start_with_probe(cls, admin_secret=ADMIN_SECRET)
 
     async def asyncSetUp(self):
         self.admin = AdminHttp(self.server, ADMIN_SECRET)
@@ -552,6 +557,60 @@ class AdminApiTest(unittest.IsolatedAsyncioTestCase):
                          metric(after, "junction_sessions_created_total"))
         status, _, _ = await self.admin.get("/nope")
         self.assertEqual(status, 404)
+
+    async def test_plugin_metrics(self):
+        VIDEOROOM = "janus.plugin.videoroom"
+        before = await self.admin.metrics()
+        api = await WsApi.open(self.server)
+        try:
+            sid = await create_session(api, self)
+            r = await api.request({"janus": "attach", "plugin": VIDEOROOM}, session_id=sid)
+            room_handle = r["data"]["id"]
+            r = await api.request({"janus": "message", "body": {"request": "create", "room": 777001}},
+                                  session_id=sid, handle_id=room_handle)
+            self.assertEqual(r["plugindata"]["data"]["videoroom"], "created", r)
+            tx = new_tx("join")
+            r = await api.request({"janus": "message", "transaction": tx,
+                                   "body": {"request": "join", "ptype": "publisher", "room": 777001}},
+                                  session_id=sid, handle_id=room_handle)
+            self.assertEqual(r["janus"], "ack", r)
+            ev = await api.event(sid, lambda m: m.get("transaction") == tx, what="joined")
+            self.assertEqual(ev["plugindata"]["data"]["videoroom"], "joined", ev)
+            r = await api.request({"janus": "attach", "plugin": PROBE}, session_id=sid)
+            probe_handle = r["data"]["id"]
+            for _ in range(2):
+                r = await api.request({"janus": "message", "body": {"ping": 1}}, session_id=sid, handle_id=probe_handle)
+                self.assertEqual(r["janus"], "success", r)
+            status, _, text = await self.admin.get("/metrics")
+            after, types = parse_prometheus(text)
+        finally:
+            await api.close()
+        self.assertEqual(metric(after, "junction_plugin_rooms", plugin=VIDEOROOM),
+                         metric(before, "junction_plugin_rooms", plugin=VIDEOROOM) + 1)
+        self.assertEqual(metric(after, "junction_plugin_participants", plugin=VIDEOROOM),
+                         metric(before, "junction_plugin_participants", plugin=VIDEOROOM) + 1)
+        self.assertEqual(metric(after, "junction_plugin_publishers", plugin=VIDEOROOM),
+                         metric(before, "junction_plugin_publishers", plugin=VIDEOROOM), "joined, not publishing")
+        # Two plugins' `rooms` share one family; a plugin's counter is typed as one.
+        self.assertEqual(metric(after, "junction_plugin_rooms", plugin=PROBE), 2)
+        self.assertEqual(types["junction_plugin_rooms"], "gauge")
+        self.assertEqual(metric(after, "junction_plugin_probe_messages_total", plugin=PROBE),
+                         metric(before, "junction_plugin_probe_messages_total", plugin=PROBE) + 2)
+        self.assertEqual(types["junction_plugin_probe_messages_total"], "counter")
+        self.assertNotIn("junction_plugin_probe_no_suffix", types, "a counter without _total is refused")
+        self.assertFalse([name for name in types if "Bad" in name], "a bad metric name is refused")
+        # The participant left with the WebSocket; the room stays.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            later = await self.admin.metrics()
+            if metric(later, "junction_plugin_participants", plugin=VIDEOROOM) == \
+                    metric(before, "junction_plugin_participants", plugin=VIDEOROOM):
+                break
+            await asyncio.sleep(0.1)
+        self.assertEqual(metric(later, "junction_plugin_participants", plugin=VIDEOROOM),
+                         metric(before, "junction_plugin_participants", plugin=VIDEOROOM))
+        self.assertEqual(metric(later, "junction_plugin_rooms", plugin=VIDEOROOM),
+                         metric(after, "junction_plugin_rooms", plugin=VIDEOROOM))
 
 
 # ---------------------------------------------------------------------------------------------
