@@ -66,6 +66,10 @@ int main(int argc, char** argv) {
     auto here = binary_folder();
     if (config.plugins_dir.empty()) config.plugins_dir = (here / "plugins").string();
     if (config.web_dir.empty()) config.web_dir = (here / "web-demo").string();
+    if (config.state_dir.empty()) {
+      std::filesystem::path folder = std::filesystem::path(config_path).parent_path();
+      config.state_dir = (folder.empty() ? std::filesystem::current_path() : std::filesystem::absolute(folder)).string();
+    }
     if (config.media_workers == 0) config.media_workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 
     junction::log::init(*junction::log::parse_level(config.log_level));

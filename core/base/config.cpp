@@ -84,6 +84,8 @@ const std::vector<Key>& keys() {
        [](const Config& c) { return json(c.plugins_dir); }},
       {"web_dir", [](auto& k, auto& v, Config& c) { c.web_dir = as_string(k, v); },
        [](const Config& c) { return json(c.web_dir); }},
+      {"state_dir", [](auto& k, auto& v, Config& c) { c.state_dir = as_string(k, v); },
+       [](const Config& c) { return json(c.state_dir); }},
       {"log_level",
        [](auto& k, auto& v, Config& c) {
          std::string s = as_string(k, v);

@@ -23,6 +23,7 @@ struct Config {
   std::string event_push_url;            // http://host:port/path: events POSTed there in batches; empty: off
   std::string plugins_dir;               // empty: <folder of the binary>/plugins
   std::string web_dir;                   // empty: <folder of the binary>/web-demo
+  std::string state_dir;                 // plugins' persistent files; empty: the config file's folder
   std::string log_level = "info";        // trace|debug|info|warn|error|critical|off
   int media_workers = 0;                 // 0: one per core
   int session_timeout = 60;              // seconds without a request; 0 = never

@@ -105,6 +105,7 @@ class Gateway : public plugin::Services, private SessionObserver {
   void cancel_timer(plugin::TimerId timer) override;
   void log(plugin::LogLevel level, std::string_view message) override;
   bool log_enabled(plugin::LogLevel level) const override;
+  std::string state_dir() const override { return config_.state_dir; }
   void relay_rtp(plugin::HandleId handle, int mindex, std::span<const uint8_t> packet) override;
   void send_keyframe_request(plugin::HandleId handle, int mindex) override;
   void send_remb(plugin::HandleId handle, uint64_t bitrate_bps) override;

@@ -81,7 +81,7 @@
 namespace junction::plugin {
 
 // Bumped on any change to this file that alters the layout or meaning of what crosses it.
-inline constexpr int kAbiVersion = 4;
+inline constexpr int kAbiVersion = 5;
 
 using json = nlohmann::json;
 using HandleId = uint64_t;
@@ -146,6 +146,10 @@ class Services {
   // Thread-safe.
   virtual void log(LogLevel level, std::string_view message) = 0;
   virtual bool log_enabled(LogLevel level) const = 0;
+
+  // The folder for the plugin's files that must survive a restart (config key `state_dir`).
+  // Write them atomically (a temporary file, fsync, rename): the process may die at any moment.
+  virtual std::string state_dir() const = 0;
 
   // --- media; call these on the handle's media worker (from a media callback) ---
   // Sends one plain RTP packet to the handle's peer on m-line `mindex` (SSRC rewritten to ours).

@@ -75,6 +75,8 @@ VideoRoomPlugin::Reply VideoRoomPlugin::join(HandleId handle, const json& body, 
     throw RequestError(kErrorInvalidElement, "Invalid element (ptype)");
   Room& room = room_of(body);
   check_pin(room, body);
+  if (room.settings.check_allowed && room.settings.allowed.count(opt_string(body, "token").value_or("")) == 0)
+    throw RequestError(kErrorUnauthorized, "Unauthorized (not in the allowed list)");
   if (handles_[handle].role != Role::kNone) throw RequestError(kErrorAlreadyJoined, "Already in as a participant on this handle");
   if (!jsep.is_null())
     // The PeerConnection of an offer sent with `join` was made before the handle had a room,
@@ -260,22 +262,34 @@ VideoRoomPlugin::Reply VideoRoomPlugin::configure(HandleId handle, const json& b
   if (bitrate) p.bitrate = *bitrate;
   uint64_t cap = room->settings.bitrate;
   if (p.bitrate > 0) cap = cap > 0 ? std::min(cap, p.bitrate) : p.bitrate;
-  bool a = p.audio_active, v = p.video_active;
-  room->media->post([handle, a, v, cap](Routes& routes) {
+  apply_stream_state(*room, p);
+  room->media->post([handle, cap](Routes& routes) {
     auto it = routes.publishers.find(handle);
     if (it == routes.publishers.end()) return;
-    for (auto& s : it->second.streams) {
+    it->second.remb_bitrate = cap;
+    it->second.remb_due = true;
+  });
+  return {{{"videoroom", "event"}, {"room", room->settings.id}, {"configured", "ok"}}};
+}
+
+void VideoRoomPlugin::apply_stream_state(Room& room, const Participant& p) {
+  std::vector<std::pair<int, bool>> enabled;
+  for (const StreamInfo& s : p.streams)
+    enabled.emplace_back(s.mindex, (s.type == "video" ? p.video_active : p.audio_active) && !s.moderated);
+  room.media->post([handle = p.handle, enabled](Routes& routes) {
+    auto it = routes.publishers.find(handle);
+    if (it == routes.publishers.end()) return;
+    for (const auto& [mindex, on] : enabled) {
+      if (mindex < 0 || static_cast<size_t>(mindex) >= it->second.streams.size()) continue;
+      PublisherStreamRoute& s = it->second.streams[static_cast<size_t>(mindex)];
       bool was = s.enabled;
-      s.enabled = s.video ? v : a;
+      s.enabled = on;
       if (s.enabled && !was) {
         for (auto& t : s.targets) t.forwarder.restart();  // resume on a keyframe, seamlessly numbered
         s.keyframe_wanted = s.video;
       }
     }
-    it->second.remb_bitrate = cap;
-    it->second.remb_due = true;
   });
-  return {{{"videoroom", "event"}, {"room", room->settings.id}, {"configured", "ok"}}};
 }
 
 void VideoRoomPlugin::stop_publishing(Room& room, Participant& p) {

@@ -45,14 +45,47 @@ RoomSettings settings_from_create(const json& body) {
     s.audiocodecs = codec_list(*v, {"opus", "g722", "pcmu", "pcma", "isac32", "isac16"});
   if (auto v = opt_string(body, "videocodec")) s.videocodecs = codec_list(*v, {"vp8", "vp9", "h264", "av1", "h265"});
   if (auto v = opt_bool(body, "notify_joining")) s.notify_joining = *v;
-  // Accepted for compatibility, not acted upon yet (see the plugin's README section in the report).
-  for (const char* key : {"permanent", "audiolevel_event", "require_pvtid", "record"}) (void)opt_bool(body, key);
+  if (const json* v = field(body, "allowed")) {
+    s.allowed = token_list(*v);
+    s.check_allowed = true;
+  }
+  (void)opt_bool(body, "permanent");  // checked here, acted upon by the plugin (the rooms file)
+  // Accepted for compatibility, not acted upon yet (see the plugin's README).
+  for (const char* key : {"audiolevel_event", "require_pvtid", "record"}) (void)opt_bool(body, key);
   for (const char* key : {"audio_active_packets", "audio_level_average"}) (void)opt_uint(body, key);
   return s;
 }
 
+std::set<std::string> token_list(const json& value) {
+  if (!value.is_array()) throw RequestError(kErrorInvalidElement, "Invalid element (allowed should be an array of strings)");
+  std::set<std::string> out;
+  for (const json& token : value) {
+    if (!token.is_string()) throw RequestError(kErrorInvalidElement, "Invalid element (allowed should be an array of strings)");
+    out.insert(token.get<std::string>());
+  }
+  return out;
+}
+
+json RoomSettings::to_create_body() const {
+  json body = {{"room", id},
+               {"description", description},
+               {"is_private", is_private},
+               {"publishers", max_publishers},
+               {"bitrate", bitrate},
+               {"fir_freq", fir_freq},
+               {"audiocodec", join_list(audiocodecs)},
+               {"videocodec", join_list(videocodecs)},
+               {"notify_joining", notify_joining}};
+  if (!secret.empty()) body["secret"] = secret;
+  if (!pin.empty()) body["pin"] = pin;
+  if (check_allowed) body["allowed"] = allowed;
+  return body;
+}
+
 json StreamInfo::to_json() const {
-  return {{"type", type}, {"mindex", mindex}, {"mid", mid}, {"codec", codec}};
+  json out = {{"type", type}, {"mindex", mindex}, {"mid", mid}, {"codec", codec}};
+  if (moderated) out["moderated"] = true;
+  return out;
 }
 
 json Participant::to_json() const {

@@ -30,10 +30,16 @@ struct RoomSettings {
   std::vector<std::string> audiocodecs{"opus"};
   std::vector<std::string> videocodecs{"vp8"};
   bool notify_joining = false;
+  bool check_allowed = false;        // `join` must carry a `token` from `allowed`
+  std::set<std::string> allowed;
+
+  json to_create_body() const;  // what settings_from_create() reads back, with "room"
 };
 
 // Reads a `create` body into settings (without the id); throws RequestError on a bad field.
 RoomSettings settings_from_create(const json& body);
+// Reads an `allowed` array of token strings (430 if it is anything else).
+std::set<std::string> token_list(const json& value);
 std::string join_list(const std::vector<std::string>& items);
 
 // One negotiated stream of a publisher (from our answer to its offer).
@@ -48,6 +54,7 @@ struct StreamInfo {
   int channels = 0;
   std::string fmtp;
   std::vector<std::string> feedback;
+  bool moderated = false;  // muted by the room's moderator (`moderate`): not forwarded
   json to_json() const;
 };
 

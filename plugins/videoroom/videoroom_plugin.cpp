@@ -36,7 +36,13 @@ json error_data(int code, const std::string& why) {
 
 bool is_sync(const std::string& request) {
   return request == "create" || request == "destroy" || request == "edit" || request == "exists" ||
-         request == "list" || request == "listparticipants";
+         request == "list" || request == "listparticipants" || request == "kick" || request == "allowed" ||
+         request == "moderate";
+}
+
+void check_secret(const Room& room, const json& body) {
+  if (!room.settings.secret.empty() && opt_string(body, "secret").value_or("") != room.settings.secret)
+    throw RequestError(kErrorUnauthorized, "Unauthorized (wrong secret)");
 }
 
 bool is_async(const std::string& request) {
@@ -73,6 +79,26 @@ void VideoRoomPlugin::init(plugin::Services& services, const json& settings) {
     demo.fir_freq = 10;
     add_room(std::move(demo));
   }
+  // Permanent rooms from the rooms file (a configured room of the same id wins).
+  store_.open(services.state_dir() + "/janus.plugin.videoroom.rooms.json", services);
+  for (const auto& [id, body] : store_.rooms()) {
+    if (rooms_.count(id) != 0) {
+      services.log(plugin::LogLevel::kWarn, "videoroom: room " + std::to_string(id) + " in " + store_.path() +
+                                                " is also configured; the configured one is used");
+      continue;
+    }
+    try {
+      RoomSettings s = settings_from_create(body);
+      s.id = id;
+      add_room(std::move(s));
+    } catch (const RequestError& e) {
+      services.log(plugin::LogLevel::kWarn, "videoroom: room " + std::to_string(id) + " in " + store_.path() +
+                                                " skipped: " + e.what());
+    }
+  }
+  if (!store_.rooms().empty())
+    services.log(plugin::LogLevel::kInfo, "videoroom: " + std::to_string(store_.rooms().size()) +
+                                              " permanent room(s) in " + store_.path());
 }
 
 void VideoRoomPlugin::shutdown() {
@@ -172,6 +198,9 @@ json VideoRoomPlugin::sync_request(const std::string& request, const json& body)
     if (request == "destroy") return destroy_room(body);
     if (request == "edit") return edit_room(body);
     if (request == "listparticipants") return list_participants(body);
+    if (request == "kick") return kick(body);
+    if (request == "allowed") return allowed(body);
+    if (request == "moderate") return moderate(body);
     if (request == "exists") {
       const json* v = field(body, "room");
       if (v == nullptr) throw RequestError(kErrorMissingElement, "Missing element (room)");
@@ -220,24 +249,41 @@ json VideoRoomPlugin::create_room(const json& body) {
   }
   if (settings.description.empty()) settings.description = "Room " + std::to_string(settings.id);
   uint64_t id = settings.id;
+  bool permanent = opt_bool(body, "permanent").value_or(false);
+  if (permanent) save_room(settings);
   add_room(std::move(settings));
-  services_->log(plugin::LogLevel::kInfo, "videoroom: created room " + std::to_string(id));
-  return {{"videoroom", "created"}, {"room", id}, {"permanent", false}};
+  services_->log(plugin::LogLevel::kInfo, "videoroom: created room " + std::to_string(id) + (permanent ? " (permanent)" : ""));
+  return {{"videoroom", "created"}, {"room", id}, {"permanent", permanent}};
+}
+
+void VideoRoomPlugin::save_room(const RoomSettings& settings) {
+  try {
+    store_.put(settings.id, settings.to_create_body());
+  } catch (const std::exception& e) {
+    throw RequestError(kErrorUnknown, std::string("Room not saved: ") + e.what());
+  }
 }
 
 json VideoRoomPlugin::destroy_room(const json& body) {
   Room& room = room_of(body);
-  if (!room.settings.secret.empty() && opt_string(body, "secret").value_or("") != room.settings.secret)
-    throw RequestError(kErrorUnauthorized, "Unauthorized (wrong secret)");
+  check_secret(room, body);
   uint64_t id = room.settings.id;
+  // As with Janus, a permanent room leaves the rooms file only when asked ("permanent": true).
+  bool permanent = opt_bool(body, "permanent").value_or(false);
+  if (permanent) {
+    try {
+      store_.erase(id);
+    } catch (const std::exception& e) {
+      throw RequestError(kErrorUnknown, std::string("Room not removed from the rooms file: ") + e.what());
+    }
+  }
   remove_room(id);
-  return {{"videoroom", "destroyed"}, {"room", id}, {"permanent", false}};
+  return {{"videoroom", "destroyed"}, {"room", id}, {"permanent", permanent}};
 }
 
 json VideoRoomPlugin::edit_room(const json& body) {
   Room& room = room_of(body);
-  if (!room.settings.secret.empty() && opt_string(body, "secret").value_or("") != room.settings.secret)
-    throw RequestError(kErrorUnauthorized, "Unauthorized (wrong secret)");
+  check_secret(room, body);
   // Validate everything before changing anything.
   RoomSettings next = room.settings;
   if (auto v = opt_string(body, "new_description")) next.description = *v;
@@ -247,7 +293,9 @@ json VideoRoomPlugin::edit_room(const json& body) {
   if (auto v = opt_uint(body, "new_publishers")) next.max_publishers = std::max<uint64_t>(*v, 1);
   if (auto v = opt_uint(body, "new_bitrate")) next.bitrate = *v;
   if (auto v = opt_uint(body, "new_fir_freq")) next.fir_freq = *v;
-  (void)opt_bool(body, "permanent");
+  // With "permanent": true the rooms file gets the edited room too (before anything changes here).
+  bool permanent = opt_bool(body, "permanent").value_or(false);
+  if (permanent) save_room(next);
   room.settings = next;
   uint64_t fir = next.fir_freq;
   room.media->post([fir](Routes& routes) { routes.fir_freq_seconds = fir; });
@@ -263,7 +311,7 @@ json VideoRoomPlugin::edit_room(const json& body) {
       it->second.remb_due = true;
     });
   }
-  return {{"videoroom", "edited"}, {"room", next.id}, {"permanent", false}};
+  return {{"videoroom", "edited"}, {"room", next.id}, {"permanent", permanent}};
 }
 
 void VideoRoomPlugin::remove_room(uint64_t id) {
@@ -294,6 +342,65 @@ json VideoRoomPlugin::list_participants(const json& body) {
     list.push_back(item);
   }
   return {{"videoroom", "participants"}, {"room", room.settings.id}, {"participants", list}};
+}
+
+json VideoRoomPlugin::kick(const json& body) {
+  Room& room = room_of(body);
+  check_secret(room, body);
+  uint64_t id = req_uint(body, "id");
+  Participant* p = room.find_participant(id);
+  if (p == nullptr) throw RequestError(kErrorNoSuchFeed, "No such user " + std::to_string(id) + " in room " + std::to_string(room.settings.id));
+  HandleId handle = p->handle;
+  uint64_t room_id = room.settings.id;
+  services_->push_event(handle, "", {{"videoroom", "event"}, {"room", room_id}, {"leaving", "ok"}, {"reason", "kicked"}});
+  notify_participants(room, {{"videoroom", "event"}, {"room", room_id}, {"kicked", id}}, id);
+  bool had_media = p->published;
+  remove_participant(room, id);  // the others also get `leaving`
+  handles_[handle] = HandleState{};
+  if (had_media) services_->close_pc(handle);
+  services_->log(plugin::LogLevel::kInfo, "videoroom: participant " + std::to_string(id) + " kicked from room " + std::to_string(room_id));
+  return {{"videoroom", "success"}};
+}
+
+json VideoRoomPlugin::allowed(const json& body) {
+  Room& room = room_of(body);
+  check_secret(room, body);
+  std::string action = req_string(body, "action");
+  if (action != "enable" && action != "disable" && action != "add" && action != "remove")
+    throw RequestError(kErrorInvalidElement, "Unsupported action '" + action + "' (enable, disable, add or remove)");
+  RoomSettings& s = room.settings;
+  if (action == "enable" || action == "disable") {
+    s.check_allowed = action == "enable";
+  } else {
+    const json* list = field(body, "allowed");
+    if (list == nullptr) throw RequestError(kErrorMissingElement, "Missing element (allowed)");
+    std::set<std::string> tokens = token_list(*list);
+    for (const std::string& token : tokens) {
+      if (action == "add") s.allowed.insert(token);
+      else s.allowed.erase(token);
+    }
+  }
+  return {{"videoroom", "success"}, {"room", s.id}, {"allowed", s.allowed}};
+}
+
+json VideoRoomPlugin::moderate(const json& body) {
+  Room& room = room_of(body);
+  check_secret(room, body);
+  uint64_t id = req_uint(body, "id");
+  std::string mid = req_string(body, "mid");
+  const json* mute = field(body, "mute");
+  if (mute == nullptr) throw RequestError(kErrorMissingElement, "Missing element (mute)");
+  if (!mute->is_boolean()) throw RequestError(kErrorInvalidElement, "Invalid element (mute should be a boolean)");
+  Participant* p = room.find_participant(id);
+  if (p == nullptr || !p->published) throw RequestError(kErrorNoSuchFeed, "No such feed (" + std::to_string(id) + ")");
+  auto stream = std::find_if(p->streams.begin(), p->streams.end(), [&mid](const StreamInfo& s) { return s.mid == mid; });
+  if (stream == p->streams.end()) throw RequestError(kErrorNoSuchFeed, "No such mid (" + mid + ") in feed " + std::to_string(id));
+  stream->moderated = mute->get<bool>();
+  apply_stream_state(room, *p);
+  // Everyone sees the stream's new `moderated` flag in an updated `publishers` list.
+  notify_participants(room, {{"videoroom", "event"}, {"room", room.settings.id}, {"publishers", json::array({p->to_json()})}},
+                      0);
+  return {{"videoroom", "success"}};
 }
 
 Room* VideoRoomPlugin::room_of_handle(HandleId handle, HandleState** state) {

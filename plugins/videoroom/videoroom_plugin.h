@@ -10,6 +10,7 @@
 #include "core/gateway/plugin.h"
 #include "plugins/videoroom/media_router.h"
 #include "plugins/videoroom/room.h"
+#include "plugins/videoroom/room_store.h"
 
 namespace junction::videoroom {
 
@@ -51,6 +52,10 @@ class VideoRoomPlugin final : public plugin::Plugin {
   json destroy_room(const json& body);
   json edit_room(const json& body);
   json list_participants(const json& body);
+  json kick(const json& body);
+  json allowed(const json& body);
+  json moderate(const json& body);
+  void save_room(const RoomSettings& settings);  // into the rooms file; 499 when it cannot be written
   Room& room_of(const json& body);  // 429 / 430 / 426
   void add_room(RoomSettings settings);
   void remove_room(uint64_t id);
@@ -71,12 +76,16 @@ class VideoRoomPlugin final : public plugin::Plugin {
   void remove_subscriber(Room& room, HandleId handle);
   void notify_participants(Room& room, const json& event, uint64_t except_participant);
   void set_subscriber_active(Room& room, Subscriber& subscriber, bool active, bool restart);
+  // Tells the room's worker which of the publisher's streams to forward (its audio/video
+  // settings and the moderator's mutes).
+  void apply_stream_state(Room& room, const Participant& participant);
   Room* room_of_handle(HandleId handle, HandleState** state = nullptr);
 
   plugin::Services* services_ = nullptr;
   std::map<uint64_t, Room> rooms_;            // control loop only
   std::map<HandleId, HandleState> handles_;  // control loop only
   MediaDirectory directory_;                  // handle -> room media, for the workers
+  RoomStore store_;                           // permanent rooms
 };
 
 uint64_t random_id();   // 1 .. 2^53-1 (janus.js reads ids as doubles)

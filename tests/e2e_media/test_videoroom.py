@@ -153,6 +153,46 @@ class RoomManagementTest(_ServerTest):
             ev = await conn.call(h4, {"request": "join", "ptype": "publisher", "room": 4321, "pin": "p1"})
             self.assertEqual(ev["plugindata"]["data"]["error_code"], 433)
 
+            # allowed: an ACL of tokens for `join`.
+            allowed = lambda **kw: sync(dict({"request": "allowed", "room": 4321, "secret": "s3"}, **kw))  # noqa: E731
+            self.assertEqual((await sync({"request": "allowed", "room": 4321, "secret": "no",
+                                          "action": "enable"}))["error_code"], 433)
+            self.assertEqual((await allowed(action="bogus"))["error_code"], 430)
+            self.assertEqual((await allowed(action="add"))["error_code"], 429)
+            self.assertEqual((await allowed(action="add", allowed=[1]))["error_code"], 430)
+            self.assertEqual(await allowed(action="add", allowed=["t1", "t2"]),
+                             {"videoroom": "success", "room": 4321, "allowed": ["t1", "t2"]})
+            self.assertEqual((await allowed(action="enable"))["allowed"], ["t1", "t2"])
+            join_carol = {"request": "join", "ptype": "publisher", "room": 4321, "pin": "p2", "display": "carol"}
+            ev = await conn.call(h4, join_carol)
+            self.assertEqual(ev["plugindata"]["data"]["error_code"], 433, "no token")
+            ev = await conn.call(h4, dict(join_carol, token="t3"))
+            self.assertEqual(ev["plugindata"]["data"]["error_code"], 433, "a token not in the list")
+            self.assertEqual((await allowed(action="remove", allowed=["t1"]))["allowed"], ["t2"])
+            ev = await conn.call(h4, dict(join_carol, token="t1"))
+            self.assertEqual(ev["plugindata"]["data"]["error_code"], 433, "a removed token")
+            ev = await conn.call(h4, dict(join_carol, token="t2"))
+            carol = ev["plugindata"]["data"]
+            self.assertEqual(carol["videoroom"], "joined", carol)
+            self.assertEqual((await allowed(action="disable"))["videoroom"], "success")
+
+            # kick: the kicked participant is told, the others hear `kicked` and `leaving`.
+            self.assertEqual((await sync({"request": "kick", "room": 4321, "secret": "s3", "id": 424242}))["error_code"],
+                             428)
+            self.assertEqual((await sync({"request": "kick", "room": 4321, "secret": "no",
+                                          "id": carol["id"]}))["error_code"], 433)
+            self.assertEqual((await sync({"request": "kick", "room": 4321, "secret": "s3"}))["error_code"], 429)
+            self.assertEqual(await sync({"request": "kick", "room": 4321, "secret": "s3", "id": carol["id"]}),
+                             {"videoroom": "success"})
+            told = await conn.next_event(h4, lambda d: d.get("reason") == "kicked")
+            self.assertEqual((told["room"], told["leaving"]), (4321, "ok"))
+            self.assertEqual((await conn.next_event(h, lambda d: "kicked" in d))["kicked"], carol["id"])
+            self.assertEqual((await conn.next_event(h, lambda d: "leaving" in d))["leaving"], carol["id"])
+            parts = await sync({"request": "listparticipants", "room": 4321})
+            self.assertEqual([p["id"] for p in parts["participants"]], [joined["id"]])
+            ev = await conn.call(h4, {"request": "configure", "audio": True})
+            self.assertEqual(ev["plugindata"]["data"]["error_code"], 424, "the kicked handle is out of the room")
+
             # destroy: wrong secret, then right; the participant is told.
             self.assertEqual((await sync({"request": "destroy", "room": 4321, "secret": "no"}))["error_code"], 433)
             self.assertEqual(await sync({"request": "destroy", "room": 4321, "secret": "s3"}),
@@ -291,6 +331,25 @@ class VideoRoomMediaTest(_ServerTest):
             ev = await conn0.call(sh0, {"request": "start"})
             self.assertEqual(ev["plugindata"]["data"].get("started"), "ok", ev)
             await self._wait_resumed([sub0], publisher, on)
+
+            # moderate: the room's moderator mutes the publisher's video mid for everyone, then
+            # lets it through again; the watchers see `moderated` in an updated publishers list.
+            video_mid = next(s["mid"] for s in configured["streams"] if s["type"] == "video")
+            moderate = {"request": "moderate", "room": room, "id": pub_id, "mid": video_mid}
+            self.assertEqual((await owner.sync(oh, dict(moderate, mid="nope", mute=True)))["error_code"], 428)
+            self.assertEqual((await owner.sync(oh, dict(moderate)))["error_code"], 429)
+            self.assertEqual(await owner.sync(oh, dict(moderate, mute=True)), {"videoroom": "success"})
+            for conn, ph, _, _ in watchers:
+                data = await conn.next_event(ph, lambda d: "publishers" in d)
+                video = [s for s in data["publishers"][0]["streams"] if s["mid"] == video_mid]
+                self.assertEqual(video[0].get("moderated"), True, data)
+            await asyncio.sleep(0.7)
+            before = [len(sub.counters) for *_, sub in watchers]
+            await asyncio.sleep(1.0)
+            self.assertEqual(before, [len(sub.counters) for *_, sub in watchers], "moderated video kept flowing")
+            on = time.monotonic()
+            self.assertEqual(await owner.sync(oh, dict(moderate, mute=False)), {"videoroom": "success"})
+            await self._wait_resumed([sub for *_, sub in watchers], publisher, on)
 
             parts = await owner.sync(oh, {"request": "listparticipants", "room": room})
             self.assertEqual(len(parts["participants"]), 4)
