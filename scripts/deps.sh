@@ -12,7 +12,7 @@ APT_PACKAGES=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libopus-dev
   # tests
   libgtest-dev libgmock-dev
-  python3 python3-websockets python3-aiohttp python3-aiortc python3-numpy
+  python3 python3-websockets python3-aiohttp python3-aiortc python3-numpy openssl
   chromium libjs-janus-gateway
 )
 # Node.js and npm: the machine's own when present (Debian's npm conflicts with a newer Node).

@@ -40,7 +40,8 @@ AdminHttpServer::AdminHttpServer(LwsService& service, AdminHandler& handler, con
   mount_.origin = "junction-admin-http";
   mount_.origin_protocol = LWSMPRO_CALLBACK;
   service.add_vhost("admin-http", bind, port, protocols_, &mount_);
-  logger()->info("admin API listening on http://{}:{}/admin (metrics at /metrics, health at /health)", bind, port);
+  logger()->info("admin API listening on {}://{}:{}/admin (metrics at /metrics, health at /health)",
+                 service.scheme("http"), bind, port);
 }
 
 AdminHttpServer::~AdminHttpServer() = default;

@@ -125,7 +125,7 @@ HttpServer::HttpServer(LwsService& service, ApiHandler& handler, uv_loop_t* loop
     logger()->warn("web demo folder '{}' not found: only the API is served over HTTP", web_dir_);
   }
   service.add_vhost("http", bind, port, protocols_, &api_mount_);
-  logger()->info("HTTP API listening on http://{}:{}/janus (web demo at /)", bind, port);
+  logger()->info("HTTP API listening on {}://{}:{}/janus (web demo at /)", service.scheme("http"), bind, port);
 }
 
 HttpServer::~HttpServer() {

@@ -20,11 +20,12 @@ void lws_log_emit(int level, const char* line) {
 
 }  // namespace
 
-LwsService::LwsService(uv_loop_t* loop) {
+LwsService::LwsService(uv_loop_t* loop, TlsFiles tls) : tls_(std::move(tls)) {
   lws_set_log_level(getenv("JUNCTION_LWS_DEBUG") ? (LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO | LLL_DEBUG) : (LLL_ERR | LLL_WARN), lws_log_emit);
   lws_context_creation_info info{};
   info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
                  LWS_SERVER_OPTION_VALIDATE_UTF8;
+  if (tls_.enabled()) info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
   foreign_loops_[0] = loop;
   info.foreign_loops = foreign_loops_;
   info.port = CONTEXT_PORT_NO_LISTEN;
@@ -56,10 +57,16 @@ lws_vhost* LwsService::add_vhost(const std::string& name, const std::string& bin
   in_addr v4{};
   if (inet_pton(AF_INET, bind.c_str(), &v4) == 1) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
   info.options |= LWS_SERVER_OPTION_LIBUV;
+  if (tls_.enabled()) {
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;  // lws reads it per vhost too
+    info.ssl_cert_filepath = tls_.certificate.c_str();
+    info.ssl_private_key_filepath = tls_.private_key.c_str();
+  }
   lws_vhost* vhost = lws_create_vhost(context_, &info);
   if (vhost == nullptr)
     throw std::runtime_error(name + ": cannot listen on " + bind + ":" + std::to_string(port) +
-                             " (address in use or not available)");
+                             (tls_.enabled() ? " (address in use or not available, or the TLS certificate and key were refused)"
+                                             : " (address in use or not available)"));
   return vhost;
 }
 

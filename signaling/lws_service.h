@@ -1,16 +1,22 @@
 #pragma once
 // One libwebsockets context run by our libuv control loop (a "foreign loop" for lws), and the
-// listening vhosts the transports add to it.
+// listening vhosts the transports add to it. With TLS files every vhost speaks TLS (OpenSSL).
 #include <libwebsockets.h>
 #include <uv.h>
 
 #include <string>
+#include <string_view>
 
 namespace junction::signaling {
 
+struct TlsFiles {
+  std::string certificate, private_key;  // PEM files; both empty: no TLS
+  bool enabled() const { return !certificate.empty(); }
+};
+
 class LwsService {
  public:
-  explicit LwsService(uv_loop_t* loop);
+  explicit LwsService(uv_loop_t* loop, TlsFiles tls = {});
   ~LwsService();
   LwsService(const LwsService&) = delete;
   LwsService& operator=(const LwsService&) = delete;
@@ -24,8 +30,11 @@ class LwsService {
   // then call it again to free the context; the destructor does the second call if needed.
   void destroy();
   lws_context* context() { return context_; }
+  // The URL scheme listeners show in the log: "ws"/"http", or "wss"/"https" with TLS.
+  std::string scheme(std::string_view plain) const { return std::string(plain) + (tls_.enabled() ? "s" : ""); }
 
  private:
+  TlsFiles tls_;
   lws_context* context_ = nullptr;
   bool destroy_started_ = false;
   void* foreign_loops_[1];

@@ -65,8 +65,8 @@ WsServer::WsServer(LwsService& service, ApiHandler& handler, const std::string& 
   protocols_[1] = lws_protocols{};  // terminator
   bool admin = subprotocol_ != "janus-protocol";
   service.add_vhost(admin ? "admin-ws" : "ws", bind, port, protocols_, nullptr);
-  logger()->info("WebSocket {}API listening on {}:{} (subprotocol {})", admin ? "admin " : "", bind, port,
-                 subprotocol_);
+  logger()->info("WebSocket {}API listening on {}://{}:{} (subprotocol {})", admin ? "admin " : "",
+                 service.scheme("ws"), bind, port, subprotocol_);
 }
 
 WsServer::~WsServer() {

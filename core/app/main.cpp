@@ -66,6 +66,10 @@ int main(int argc, char** argv) {
     auto here = binary_folder();
     if (config.plugins_dir.empty()) config.plugins_dir = (here / "plugins").string();
     if (config.web_dir.empty()) config.web_dir = (here / "web-demo").string();
+    for (const auto& [key, path] : {std::pair{"tls_certificate", config.tls_certificate},
+                                    std::pair{"tls_private_key", config.tls_private_key}})
+      if (!path.empty() && ::access(path.c_str(), R_OK) != 0)
+        throw junction::ConfigError(std::string("config key '") + key + "': cannot read " + path);
     if (config.state_dir.empty()) {
       std::filesystem::path folder = std::filesystem::path(config_path).parent_path();
       config.state_dir = (folder.empty() ? std::filesystem::current_path() : std::filesystem::absolute(folder)).string();

@@ -64,7 +64,8 @@ int run_server(const Config& config) {
   auto router = std::make_unique<gateway::ApiRouter>(*gateway);
   auto admin = std::make_unique<gateway::AdminRouter>(*gateway, *router);
 
-  auto lws = std::make_unique<signaling::LwsService>(&loop);
+  auto lws = std::make_unique<signaling::LwsService>(
+      &loop, signaling::TlsFiles{config.tls_certificate, config.tls_private_key});
   std::unique_ptr<signaling::WsServer> ws;
   std::unique_ptr<signaling::HttpServer> http;
   auto max_message = static_cast<std::size_t>(config.max_message_size);
@@ -114,9 +115,10 @@ int run_server(const Config& config) {
   };
   on_signal = begin_shutdown;
 
-  logger->info("Junction {} ready: WebSocket ws://{}:{} | HTTP http://{}:{}/janus | web demo http://{}:{}/",
-               kVersionString, config.bind, config.ws_port, config.bind, config.http_port, config.bind,
-               config.http_port);
+  std::string ws_scheme = lws->scheme("ws"), http_scheme = lws->scheme("http");
+  logger->info("Junction {} ready: WebSocket {}://{}:{} | HTTP {}://{}:{}/janus | web demo {}://{}:{}/",
+               kVersionString, ws_scheme, config.bind, config.ws_port, http_scheme, config.bind, config.http_port,
+               http_scheme, config.bind, config.http_port);
   uv_run(&loop, UV_RUN_DEFAULT);
 
   // lws closes its sockets and calls back our transports while the loop turns; only then do

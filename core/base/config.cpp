@@ -66,6 +66,10 @@ const std::vector<Key>& keys() {
        [](const Config& c) { return json(c.admin_port); }},
       {"admin_ws_port", [](auto& k, auto& v, Config& c) { c.admin_ws_port = as_int(k, v, 0, 65535); },
        [](const Config& c) { return json(c.admin_ws_port); }},
+      {"tls_certificate", [](auto& k, auto& v, Config& c) { c.tls_certificate = as_string(k, v); },
+       [](const Config& c) { return json(c.tls_certificate); }},
+      {"tls_private_key", [](auto& k, auto& v, Config& c) { c.tls_private_key = as_string(k, v); },
+       [](const Config& c) { return json(c.tls_private_key); }},
       {"admin_secret", [](auto& k, auto& v, Config& c) { c.admin_secret = as_string(k, v); },
        [](const Config& c) { return json(c.admin_secret); }},
       {"api_secret", [](auto& k, auto& v, Config& c) { c.api_secret = as_string(k, v); },
@@ -230,6 +234,8 @@ Config make_config(const json& values) {
                           " is already used by '" + ports[j].first + "'");
   if (config.dtls_certificate.empty() != config.dtls_private_key.empty())
     throw ConfigError("config key 'dtls_certificate': set it together with 'dtls_private_key' (or neither)");
+  if (config.tls_certificate.empty() != config.tls_private_key.empty())
+    throw ConfigError("config key 'tls_certificate': set it together with 'tls_private_key' (or neither)");
   return config;
 }
 

@@ -20,6 +20,7 @@ struct Config {
   std::string admin_secret;              // required in every admin request (`admin_secret`); empty: none
   std::string api_secret;                // required in every client request (`apisecret`); empty: none
   bool token_auth = false;               // client requests need a stored `token` (added via the admin API)
+  std::string tls_certificate, tls_private_key;  // PEM files: every listener speaks TLS (wss, https)
   std::string event_push_url;            // http://host:port/path: events POSTed there in batches; empty: off
   std::string plugins_dir;               // empty: <folder of the binary>/plugins
   std::string web_dir;                   // empty: <folder of the binary>/web-demo
