@@ -11,7 +11,7 @@ APT_PACKAGES=(
   libglib2.0-dev libnice-dev libsrtp2-dev libusrsctp-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libopus-dev
   # tests
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev clang libclang-rt-14-dev
   python3 python3-websockets python3-aiohttp python3-aiortc python3-numpy openssl
   chromium libjs-janus-gateway
 )
