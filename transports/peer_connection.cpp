@@ -90,6 +90,8 @@ PeerConnection::PeerConnection(MediaWorker& worker, uint64_t id, const PeerConne
 
 PeerConnection::~PeerConnection() {
   registry().erase(id_);
+  channels_.reset();
+  sctp_.reset();  // its last packet (an ABORT) goes through DTLS, so it goes first
   for (guint* t : {&reports_timer_, &fast_timer_, &dtls_timer_})
     if (*t != 0) {
       GSource* s = g_main_context_find_source_by_id(worker_.context(), *t);
@@ -164,8 +166,16 @@ std::string PeerConnection::set_remote_description(const media::SessionDescripti
       if (ice_) ice_->send(d);
     };
     callbacks.on_state = [this](DtlsTransport::State s, const std::string& reason) { on_dtls_state(s, reason); };
+    callbacks.on_data = [this](std::span<const uint8_t> d) {
+      last_received_ = Clock::now();  // decrypted and authenticated by DTLS: the peer is there
+      if (sctp_) sctp_->incoming(d);
+    };
     dtls_ = std::make_unique<DtlsTransport>(config_.certificate, role, fingerprint, callbacks);
   }
+
+  for (const auto& m : remote.media)
+    if (m.kind == "application" && !m.rejected() && m.protocol.find("SCTP") != std::string::npos)
+      remote_sctp_port_ = static_cast<uint16_t>(m.sctp_port.value_or(5000));
 
   // Remote SSRCs per m-line help map packets that carry no mid extension.
   for (std::size_t i = 0; i < remote.media.size(); ++i) {
@@ -182,6 +192,10 @@ std::string PeerConnection::set_remote_description(const media::SessionDescripti
 }
 
 void PeerConnection::set_local_description(const media::SessionDescription& local) {
+  for (const auto& m : local.media)
+    if (m.kind == "application" && !m.rejected() && m.protocol.find("SCTP") != std::string::npos)
+      local_sctp_port_ = static_cast<uint16_t>(m.sctp_port.value_or(5000));
+  if (connected_ && !sctp_) start_sctp();  // data added by a renegotiation
   for (std::size_t i = 0; i < local.media.size(); ++i) {
     const media::MediaSection& m = local.media[i];
     while (lines_.size() <= i) lines_.push_back(std::make_unique<Line>());
@@ -313,12 +327,55 @@ void PeerConnection::on_dtls_state(DtlsTransport::State state, const std::string
     connected_ = true;
     logger()->info("pc {}: DTLS connected ({}), SRTP {}", id_,
                    dtls_->role() == DtlsTransport::Role::kClient ? "client" : "server", to_string(keys->profile));
+    start_sctp();
     if (events_.connected) events_.connected();
   } else if (state == DtlsTransport::State::kFailed) {
     close("DTLS failed: " + reason);
   } else if (state == DtlsTransport::State::kClosed) {
     close("DTLS alert: " + (reason.empty() ? std::string("close_notify") : reason));
   }
+}
+
+void PeerConnection::start_sctp() {
+  if (sctp_ || !connected_ || closed_ || !local_sctp_port_ || !remote_sctp_port_) return;
+  SctpOptions options;
+  options.local_port = *local_sctp_port_;
+  options.remote_port = *remote_sctp_port_;
+  // The peer's a=max-message-size is not enforced on what we send: aiortc announces 65536 yet
+  // takes larger messages, and the plugin decides what it relays. We accept up to our own.
+  SctpTransport::Callbacks sctp;
+  sctp.send_packet = [this](std::span<const uint8_t> packet) {
+    if (dtls_) dtls_->send_data(packet);
+  };
+  sctp.on_message = [this](uint16_t stream, uint32_t ppid, std::span<const uint8_t> message) {
+    if (channels_) channels_->on_sctp_message(stream, ppid, message);
+  };
+  sctp.on_stream_closed = [this](uint16_t stream) {
+    if (channels_) channels_->on_stream_reset(stream);
+  };
+  sctp.on_closed = [this](const std::string& reason) { logger()->info("pc {}: data channels closed ({})", id_, reason); };
+  DataChannels::Callbacks dc;
+  dc.send = [this](uint16_t stream, uint32_t ppid, std::span<const uint8_t> data, const SctpSendOptions& o) {
+    return sctp_ && sctp_->send(stream, ppid, data, o);
+  };
+  dc.reset_stream = [this](uint16_t stream) {
+    if (sctp_) sctp_->reset_stream(stream);
+  };
+  dc.on_open = [this](const DataChannels::Channel& channel) {
+    logger()->debug("pc {}: data channel '{}' open on stream {}", id_, channel.label, channel.stream);
+    if (events_.data_ready) events_.data_ready();
+  };
+  dc.on_message = [this](const DataChannels::Channel& channel, bool binary, std::span<const uint8_t> data) {
+    if (events_.data) events_.data(media::DataMessage{channel.label, channel.protocol, binary, data});
+  };
+  channels_ = std::make_unique<DataChannels>(dtls_role_ == DtlsTransport::Role::kClient, std::move(dc));
+  sctp_ = std::make_unique<SctpTransport>(options, std::move(sctp));
+}
+
+bool PeerConnection::send_data(std::string_view label, std::string_view protocol, bool binary,
+                               std::span<const uint8_t> data) {
+  if (closed_ || !channels_) return false;
+  return channels_->send(label, protocol, binary, data);
 }
 
 void PeerConnection::schedule_dtls_timer() {
@@ -758,6 +815,19 @@ void PeerConnection::send_nacks() {
   }
 }
 
+nlohmann::json PeerConnection::data_stats() const {
+  if (!sctp_ || !channels_) return nullptr;
+  const auto& s = sctp_->counters();
+  const auto& c = channels_->counters();
+  nlohmann::json labels = nlohmann::json::array();
+  for (const auto& [stream, channel] : channels_->channels()) labels.push_back({{"stream", stream}, {"label", channel.label}});
+  return {{"connected", sctp_->connected()}, {"channels", labels},
+          {"messages_in", c.messages_in}, {"messages_out", c.messages_out},
+          {"bytes_in", c.bytes_in}, {"bytes_out", c.bytes_out},
+          {"invalid_dcep", c.invalid_dcep}, {"no_channel", c.no_channel},
+          {"oversized", s.oversized}, {"send_dropped", s.send_dropped}, {"queued_bytes", sctp_->queued_bytes()}};
+}
+
 nlohmann::json PeerConnection::stats() const {
   nlohmann::json streams = nlohmann::json::array();
   for (auto& s : recv_) {
@@ -784,6 +854,7 @@ nlohmann::json PeerConnection::stats() const {
                     {"role", !dtls_role_ ? "" : *dtls_role_ == DtlsTransport::Role::kClient ? "client" : "server"},
                     {"srtp_profile", dtls_ && dtls_->srtp_keys() ? std::string(to_string(dtls_->srtp_keys()->profile)) : ""}}},
           {"rtt_ms", rtt_.count() / 1000.0},
+          {"data", data_stats()},
           {"streams", streams},
           {"counters", {{"rtp_in", counters_.rtp_in}, {"rtp_out", counters_.rtp_out},
                         {"bytes_in", counters_.bytes_in}, {"bytes_out", counters_.bytes_out},

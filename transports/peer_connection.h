@@ -1,6 +1,7 @@
 #pragma once
 // A WebRTC PeerConnection on the server side: ICE (libnice) -> DTLS (OpenSSL) -> SRTP (libsrtp2)
-// with BUNDLE and rtcp-mux on one transport. It demultiplexes what arrives by first byte
+// with BUNDLE and rtcp-mux on one transport, and data channels (SCTP over DTLS, usrsctp) when
+// an m=application line was negotiated. It demultiplexes what arrives by first byte
 // (RFC 7983), does the generic RTCP work itself (NACK answers from a packet cache, NACK
 // generation, SR/RR, RTT) and hands media and routing feedback (keyframe requests, REMB) to its
 // owner. Lives on one media worker: create, call and destroy it there; every event fires there.
@@ -15,15 +16,18 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/media/data_message.h"
 #include "core/media/media_packet.h"
 #include "core/media/nack_generator.h"
 #include "core/media/ntp_time.h"
 #include "core/media/receive_stats.h"
 #include "core/media/retransmission_cache.h"
 #include "core/media/sdp.h"
+#include "transports/data_channels.h"
 #include "transports/dtls_transport.h"
 #include "transports/ice_transport.h"
 #include "transports/media_worker.h"
+#include "transports/sctp_transport.h"
 #include "transports/srtp_session.h"
 
 namespace junction::transports {
@@ -50,6 +54,8 @@ class PeerConnection {
     // More than slowlink_threshold packets lost in the last second: `uplink` for what the peer
     // sends us (counted from gaps), downlink for what we send it (counted from its NACKs).
     std::function<void(int mindex, media::MediaKind kind, bool uplink, uint32_t lost)> slowlink;
+    std::function<void(const media::DataMessage& message)> data;  // one data channel message
+    std::function<void()> data_ready;                             // a data channel opened
   };
 
   PeerConnection(MediaWorker& worker, uint64_t id, const PeerConnectionConfig& config, Events events);
@@ -77,9 +83,13 @@ class PeerConnection {
   bool send_rtp(int mindex, std::span<const uint8_t> packet);
   void request_keyframe(int mindex);  // PLI to the peer for the stream it sends on `mindex`
   void send_remb(uint64_t bitrate_bps);
+  // Sends one message on the data channel labelled `label` ("" = the first one), opening a
+  // channel with that label when there is none. False without a data channel transport.
+  bool send_data(std::string_view label, std::string_view protocol, bool binary, std::span<const uint8_t> data);
   void close(const std::string& reason);
 
   nlohmann::json stats() const;
+  nlohmann::json data_stats() const;  // null without data channels
   uint64_t id() const { return id_; }
   bool closed() const { return closed_; }
 
@@ -109,6 +119,7 @@ class PeerConnection {
   bool tick_reports();
   bool tick_fast();
   bool tick_dtls();
+  void start_sctp();
 
   MediaWorker& worker_;
   uint64_t id_;
@@ -137,6 +148,10 @@ class PeerConnection {
     uint64_t retransmits = 0, plis_in = 0, plis_out = 0;
   } counters_;
   std::chrono::microseconds rtt_{0};
+  // Data channels: the a=sctp-port of each side once an m=application line is negotiated.
+  std::optional<uint16_t> local_sctp_port_, remote_sctp_port_;
+  std::unique_ptr<SctpTransport> sctp_;      // from DTLS connected; destroyed before dtls_
+  std::unique_ptr<DataChannels> channels_;
   media::NtpClock ntp_clock_;
 };
 

@@ -97,6 +97,8 @@ transports::PeerConnection::Events Gateway::pc_events(uint64_t id) {
   events.rtp = [plugin, id](const media::IncomingRtp& packet) { plugin->instance->incoming_rtp(id, packet); };
   events.keyframe_request = [plugin, id](int mindex) { plugin->instance->incoming_keyframe_request(id, mindex); };
   events.remb = [plugin, id](uint64_t bitrate) { plugin->instance->incoming_remb(id, bitrate); };
+  events.data = [plugin, id](const media::DataMessage& message) { plugin->instance->incoming_data(id, message); };
+  events.data_ready = [plugin, id] { plugin->instance->data_ready(id); };
   return events;
 }
 
@@ -110,6 +112,10 @@ void Gateway::create_pc(Handle& handle) {
     worker->post([pc] { delete pc; });
   });
   handle.worker = worker;
+  {
+    std::lock_guard lock(data_routes_mutex_);
+    data_routes_[handle.id] = worker;
+  }
   logger()->debug("handle {}: PeerConnection on media worker {}", handle.id, worker->index());
 }
 
@@ -200,6 +206,10 @@ void Gateway::hangup(Session& session, Handle& handle, const std::string& reason
   if (!handle.pc) return;
   std::shared_ptr<PeerConnection> pc = std::move(handle.pc);
   handle.worker->post([pc, reason] { pc->close(reason); });
+  {
+    std::lock_guard lock(data_routes_mutex_);
+    data_routes_.erase(handle.id);
+  }
   handle.remote_set = handle.local_sent = handle.offer_pending = handle.webrtc_up = false;
   handle.pending_trickles.clear();
   handle.plugin->instance->hangup_media(handle.id);
@@ -223,6 +233,24 @@ void Gateway::send_keyframe_request(plugin::HandleId handle, int mindex) {
 
 void Gateway::send_remb(plugin::HandleId handle, uint64_t bitrate_bps) {
   if (PeerConnection* pc = PeerConnection::find_on_this_worker(handle)) pc->send_remb(bitrate_bps);
+}
+
+void Gateway::relay_data(plugin::HandleId handle, const media::DataMessage& message) {
+  if (PeerConnection* pc = PeerConnection::find_on_this_worker(handle)) {
+    pc->send_data(message.label, message.protocol, message.binary, message.bytes);
+    return;
+  }
+  transports::MediaWorker* worker = nullptr;
+  {
+    std::lock_guard lock(data_routes_mutex_);
+    auto it = data_routes_.find(handle);
+    if (it != data_routes_.end()) worker = it->second;
+  }
+  if (worker == nullptr) return;
+  worker->post([handle, label = std::string(message.label), protocol = std::string(message.protocol),
+                binary = message.binary, bytes = std::vector<uint8_t>(message.bytes.begin(), message.bytes.end())] {
+    if (PeerConnection* pc = PeerConnection::find_on_this_worker(handle)) pc->send_data(label, protocol, binary, bytes);
+  });
 }
 
 void Gateway::close_pc(plugin::HandleId handle) {

@@ -65,9 +65,25 @@
 // not block. Every handle whose media_affinity() returns the same key shares one worker, so a
 // plugin can keep the forwarding state of a room without locks; relay_rtp() and the other media
 // services must be called from that worker.
+//
+// Data channels. When the offer or answer carries an m=application line (the plugin accepts it
+// with AnswerOptions::accept_data, or offers one itself), the PeerConnection runs SCTP over DTLS
+// and the peer's data channels reach the plugin:
+//   data_ready(handle)           MEDIA WORKER: a data channel opened (by the peer, or by us for
+//                                relay_data()); messages can flow. Once per channel.
+//   incoming_data(handle, m)     MEDIA WORKER: one whole message from the peer: the label and
+//                                sub-protocol of its channel, binary or text (UTF-8), the bytes
+//                                (valid during the call only). Messages of one channel arrive in
+//                                order (for ordered channels), up to 256 KiB each.
+// and the plugin answers with relay_data(handle, m), which sends on the channel with that label
+// ("" = the first channel the peer opened), opening one with that label if there is none.
+// relay_data() is THREAD-SAFE, unlike the other media services: a text room relays from one
+// participant's worker to others on other workers. From the handle's own worker it sends at
+// once; from anywhere else the message is copied and sent on that worker, in call order.
 
 #include <nlohmann/json.hpp>
 
+#include "core/media/data_message.h"
 #include "core/media/media_packet.h"
 
 #include <chrono>
@@ -81,7 +97,7 @@
 namespace junction::plugin {
 
 // Bumped on any change to this file that alters the layout or meaning of what crosses it.
-inline constexpr int kAbiVersion = 5;
+inline constexpr int kAbiVersion = 6;
 
 using json = nlohmann::json;
 using HandleId = uint64_t;
@@ -162,6 +178,10 @@ class Services {
   // Tears down the handle's PeerConnection (the client gets `hangup`). Thread-safe.
   virtual void close_pc(HandleId handle) = 0;
 
+  // --- data channels (see the top of this file) ---
+  // Sends one message on the handle's data channel labelled message.label. Thread-safe.
+  virtual void relay_data(HandleId handle, const media::DataMessage& message) = 0;
+
  protected:
   ~Services() = default;
 };
@@ -203,6 +223,10 @@ class Plugin {
   virtual void incoming_rtp(HandleId /*handle*/, const media::IncomingRtp& /*packet*/) {}
   virtual void incoming_keyframe_request(HandleId /*handle*/, int /*mindex*/) {}
   virtual void incoming_remb(HandleId /*handle*/, uint64_t /*bitrate_bps*/) {}
+
+  // --- data channels (see the top of this file) ---
+  virtual void data_ready(HandleId /*handle*/) {}
+  virtual void incoming_data(HandleId /*handle*/, const media::DataMessage& /*message*/) {}
 };
 
 // The one thing the library exports. Its layout never changes, whatever the ABI version, so that

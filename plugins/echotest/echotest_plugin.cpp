@@ -1,6 +1,8 @@
 // janus.plugin.echotest: sends a peer's own audio and video back to it, as Janus's EchoTest
 // does: audio and video can be switched off, a bitrate cap goes to the sender as REMB, and
-// keyframe requests from the receiving side are passed to the sending side.
+// keyframe requests from the receiving side are passed to the sending side. Data channel
+// messages come back on their channel: binary ones byte for byte, text ones inside a reply that
+// quotes them (as Janus's EchoTest answers).
 #include <openssl/rand.h>
 
 #include <atomic>
@@ -153,6 +155,18 @@ class EchoTest final : public junction::plugin::Plugin {
     services_->relay_rtp(handle, packet.mindex, packet.bytes);
   }
 
+  void incoming_data(HandleId handle, const junction::media::DataMessage& message) override {
+    if (message.binary) {
+      services_->relay_data(handle, message);
+      return;
+    }
+    std::string reply = "Junction EchoTest here! You wrote: ";
+    reply.append(reinterpret_cast<const char*>(message.bytes.data()), message.bytes.size());
+    junction::media::DataMessage echo = message;
+    echo.bytes = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(reply.data()), reply.size());
+    services_->relay_data(handle, echo);
+  }
+
   // The peer wants a keyframe of what we send it: that is its own video, so ask it.
   void incoming_keyframe_request(HandleId handle, int mindex) override {
     services_->send_keyframe_request(handle, mindex);
@@ -173,6 +187,7 @@ class EchoTest final : public junction::plugin::Plugin {
       return nullptr;
     }
     junction::media::AnswerOptions options;
+    options.accept_data = true;
     if (!settings.audiocodec.empty()) options.audio_codecs = codec_list(settings.audiocodec);
     if (!settings.videocodec.empty()) options.video_codecs = codec_list(settings.videocodec);
     for (const auto& m : offer->media)
