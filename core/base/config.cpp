@@ -1,5 +1,6 @@
 #include "core/base/config.h"
 
+#include "core/base/http_url.h"
 #include "core/base/log.h"
 
 #include <arpa/inet.h>
@@ -79,8 +80,7 @@ const std::vector<Key>& keys() {
       {"event_push_url",
        [](auto& k, auto& v, Config& c) {
          std::string s = as_string(k, v);
-         if (!s.empty() && (s.rfind("http://", 0) != 0 || s.size() <= 7 || s.find_first_of(" \r\n") != std::string::npos))
-           bad(k, "\"http://host[:port][/path]\" or \"\"", v);
+         if (!s.empty() && !parse_http_url(s)) bad(k, "\"http://host[:port][/path]\" or \"\"", v);
          c.event_push_url = s;
        },
        [](const Config& c) { return json(c.event_push_url); }},

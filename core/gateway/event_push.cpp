@@ -5,10 +5,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cstring>
 #include <stdexcept>
 
+#include "core/base/http_url.h"
 #include "core/base/log.h"
 
 namespace junction::gateway {
@@ -37,36 +37,12 @@ bool wait_fd(int fd, short events, std::chrono::steady_clock::time_point deadlin
 
 }  // namespace
 
-bool EventPusher::parse_url(const std::string& url, std::string& host, int& port, std::string& path) {
-  static const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) != 0) return false;
-  std::string rest = url.substr(scheme.size());
-  auto slash = rest.find('/');
-  std::string authority = rest.substr(0, slash);
-  path = slash == std::string::npos ? "/" : rest.substr(slash);
-  port = 80;
-  if (!authority.empty() && authority.front() == '[') {  // [v6]:port
-    auto close = authority.find(']');
-    if (close == std::string::npos) return false;
-    host = authority.substr(1, close - 1);
-    authority = authority.substr(close + 1);
-    if (!authority.empty() && authority.front() != ':') return false;
-  } else {
-    auto colon = authority.find(':');
-    host = authority.substr(0, colon);
-    authority = colon == std::string::npos ? "" : authority.substr(colon);
-  }
-  if (!authority.empty()) {
-    std::string_view digits = std::string_view(authority).substr(1);
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-    if (ec != std::errc() || end != digits.data() + digits.size() || port < 1 || port > 65535) return false;
-  }
-  return !host.empty() && path.find_first_of(" \r\n") == std::string::npos;
-}
-
 EventPusher::EventPusher(Options options) : options_(std::move(options)) {
-  if (!parse_url(options_.url, host_, port_, path_))
-    throw std::invalid_argument("event push URL must be http://host[:port][/path]: " + options_.url);
+  std::optional<HttpUrl> url = parse_http_url(options_.url);
+  if (!url) throw std::invalid_argument("event push URL must be http://host[:port][/path]: " + options_.url);
+  host_ = url->host;
+  port_ = url->port;
+  path_ = url->path;
   thread_ = std::thread([this] { run(); });
   logger()->info("event push to {} (batches of up to {}, queue of {})", options_.url, options_.max_batch,
                  options_.max_queue);

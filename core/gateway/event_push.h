@@ -46,9 +46,6 @@ class EventPusher {
   Counts counts() const;
   std::size_t queue_size() const;
 
-  // "http://h:p/x" -> host, port, path. False if unusable.
-  static bool parse_url(const std::string& url, std::string& host, int& port, std::string& path);
-
  private:
   void run();
   bool post(const std::string& body);

@@ -92,6 +92,8 @@ TEST(Config, AuthKeys) {
   EXPECT_EQ(make_config({{"event_push_url", "http://127.0.0.1:9/e"}}).event_push_url, "http://127.0.0.1:9/e");
   EXPECT_NE(error_of({{"event_push_url", "https://x/"}}).find("'event_push_url'"), std::string::npos);
   EXPECT_NE(error_of({{"event_push_url", "http://"}}).find("'event_push_url'"), std::string::npos);
+  EXPECT_NE(error_of({{"event_push_url", "http://:80/"}}).find("'event_push_url'"), std::string::npos);
+  EXPECT_NE(error_of({{"event_push_url", "http://x:99999/"}}).find("'event_push_url'"), std::string::npos);
   std::string e = error_of({{"admin_port", 9100}, {"admin_ws_port", 9100}});
   EXPECT_NE(e.find("'admin_ws_port'"), std::string::npos) << e;
 }
