@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/media/rtp_extensions.h"
+
 namespace junction::videoroom {
 namespace {
 
@@ -82,6 +84,7 @@ void RoomMedia::on_rtp(plugin::Services& services, HandleId handle, const media:
       services.send_remb(handle, publisher.remb_bitrate);
     }
   }
+  if (stream.level.extension_id != 0 && routes_.talking.enabled) detect_talking(services, publisher, stream, packet.rtp);
   if (!stream.enabled || packet.bytes.size() > scratch_.size()) return;
   for (Target& target : stream.targets) {
     if (!target.active) continue;
@@ -90,6 +93,28 @@ void RoomMedia::on_rtp(plugin::Services& services, HandleId handle, const media:
     if (!target.forwarder.rewrite(copy, packet.rtp)) continue;
     services.relay_rtp(target.subscriber, target.mindex, copy);
   }
+}
+
+void RoomMedia::detect_talking(plugin::Services& services, const PublisherRoute& publisher,
+                               PublisherStreamRoute& stream, const media::RtpPacket& rtp) {
+  auto level = media::read_audio_level(rtp.extension(stream.level.extension_id));
+  if (!level) return;
+  TalkingDetector& d = stream.level;
+  d.sum += level->level_dbov;
+  if (++d.count < routes_.talking.packets) return;
+  double average = static_cast<double>(d.sum) / d.count;
+  d.sum = d.count = 0;
+  bool talking = average <= routes_.talking.threshold;
+  if (talking == d.talking) return;
+  d.talking = talking;
+  // A change of state is rare (seconds apart): building the event here is fine.
+  plugin::json event = {{"videoroom", talking ? "talking" : "stopped-talking"},
+                        {"room", room_id_},
+                        {"id", publisher.participant_id},
+                        {"mindex", stream.mindex},
+                        {"mid", stream.mid},
+                        {"audio-level-dBov-avg", average}};
+  for (HandleId participant : routes_.participants) services.push_event(participant, "", event);
 }
 
 void RoomMedia::on_keyframe_request(plugin::Services& services, HandleId subscriber, int mindex) {

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -35,9 +36,19 @@ struct Target {  // one subscriber m-line fed by a publisher stream
   Forwarder forwarder;
 };
 
+// Talking detection on a publisher's audio (RFC 6464 levels, as Janus's audiolevel_event): every
+// Routes::talking.packets packets, the average level (in -dBov: lower is louder) decides.
+struct TalkingDetector {
+  uint8_t extension_id = 0;  // the audio-level extension's id; 0: the stream does not carry it
+  uint32_t sum = 0, count = 0;
+  bool talking = false;
+};
+
 struct PublisherStreamRoute {
   int mindex = 0;
+  std::string mid;
   bool video = false;
+  TalkingDetector level;
   bool enabled = true;  // configure audio/video
   bool keyframe_wanted = false;
   Clock::time_point last_keyframe_request{};
@@ -45,6 +56,7 @@ struct PublisherStreamRoute {
 };
 
 struct PublisherRoute {
+  uint64_t participant_id = 0;
   std::vector<PublisherStreamRoute> streams;  // by publisher mindex (unused slots stay empty)
   uint64_t remb_bitrate = 0;
   bool remb_due = true;
@@ -63,6 +75,12 @@ struct Routes {
   std::unordered_map<HandleId, PublisherRoute> publishers;
   std::unordered_map<HandleId, SubscriberRoute> subscribers;
   uint64_t fir_freq_seconds = 0;
+  struct {
+    bool enabled = false;    // the room's audiolevel_event
+    uint32_t packets = 100;  // audio_active_packets
+    uint32_t threshold = 25; // audio_level_average (-dBov)
+  } talking;
+  std::vector<HandleId> participants;  // who hears talking events (every publisher handle in the room)
   // Helpers for commands.
   PublisherStreamRoute* stream(HandleId publisher, int mindex);
   void remove_targets_of(HandleId subscriber);
@@ -86,6 +104,8 @@ class RoomMedia {
  private:
   void apply_pending();
   void request_keyframe(plugin::Services& services, HandleId publisher, PublisherStreamRoute& stream, Clock::time_point now);
+  void detect_talking(plugin::Services& services, const PublisherRoute& publisher, PublisherStreamRoute& stream,
+                      const media::RtpPacket& rtp);
 
   const uint64_t room_id_;
   std::atomic<bool> closed_{false};

@@ -15,6 +15,8 @@ namespace {
 
 using Role = HandleState::Role;
 
+constexpr const char* kAudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
@@ -44,6 +46,7 @@ std::vector<StreamInfo> accepted_streams(const media::SessionDescription& answer
     s.feedback = codec.feedback;
     for (const media::RtpCodec& c : m.codecs)
       if (c.is("rtx") && c.rtx_apt() == codec.payload_type) s.rtx_payload_type = c.payload_type;
+    if (m.kind == "audio") s.audio_level_ext_id = m.extmap_id(kAudioLevelUri);
     out.push_back(std::move(s));
   }
   return out;
@@ -118,6 +121,7 @@ VideoRoomPlugin::Reply VideoRoomPlugin::join_publisher(HandleId handle, Room& ro
                {"private_id", p.private_id}, {"publishers", room.publishers_json(id)}};
   if (room.settings.notify_joining) data["attendees"] = attendees;
   room.participants[id] = std::move(p);
+  room.media->post([handle](Routes& routes) { routes.participants.push_back(handle); });
   handles_[handle] = HandleState{Role::kPublisher, room.settings.id, id};
   directory_.set(handle, room.media);
   return {data};
@@ -223,8 +227,9 @@ VideoRoomPlugin::Reply VideoRoomPlugin::publish(HandleId handle, const json& bod
   uint64_t bitrate = room->settings.bitrate;
   if (p.bitrate > 0) bitrate = bitrate > 0 ? std::min(bitrate, p.bitrate) : p.bitrate;
   bool audio = p.audio_active, video = p.video_active;
-  room->media->post([handle, streams, bitrate, audio, video](Routes& routes) {
+  room->media->post([handle, id = p.id, streams, bitrate, audio, video](Routes& routes) {
     PublisherRoute route;
+    route.participant_id = id;
     int max_mindex = 0;
     for (const auto& s : streams) max_mindex = std::max(max_mindex, s.mindex);
     route.streams.resize(static_cast<size_t>(max_mindex) + 1);
@@ -232,6 +237,8 @@ VideoRoomPlugin::Reply VideoRoomPlugin::publish(HandleId handle, const json& bod
     for (const auto& s : streams) {
       auto& r = route.streams[static_cast<size_t>(s.mindex)];
       r.video = s.type == "video";
+      r.mid = s.mid;
+      r.level.extension_id = static_cast<uint8_t>(s.audio_level_ext_id);
       r.enabled = r.video ? video : audio;
     }
     route.remb_bitrate = bitrate;
@@ -330,6 +337,7 @@ void VideoRoomPlugin::remove_participant(Room& room, uint64_t id) {
         if (s.feed_handle == handle) s.feed_handle = 0;
   }
   room.participants.erase(id);
+  room.media->post([handle](Routes& routes) { std::erase(routes.participants, handle); });
   notify_participants(room, {{"videoroom", "event"}, {"room", room.settings.id}, {"leaving", id}}, id);
   directory_.erase(handle);
 }

@@ -50,9 +50,17 @@ RoomSettings settings_from_create(const json& body) {
     s.check_allowed = true;
   }
   (void)opt_bool(body, "permanent");  // checked here, acted upon by the plugin (the rooms file)
+  if (auto v = opt_bool(body, "audiolevel_event")) s.audiolevel_event = *v;
+  if (auto v = opt_uint(body, "audio_active_packets")) {
+    if (*v == 0) throw RequestError(kErrorInvalidElement, "Invalid element (audio_active_packets should be at least 1)");
+    s.audio_active_packets = *v;
+  }
+  if (auto v = opt_uint(body, "audio_level_average")) {
+    if (*v > 127) throw RequestError(kErrorInvalidElement, "Invalid element (audio_level_average should be 0..127)");
+    s.audio_level_average = *v;
+  }
   // Accepted for compatibility, not acted upon yet (see the plugin's README).
-  for (const char* key : {"audiolevel_event", "require_pvtid", "record"}) (void)opt_bool(body, key);
-  for (const char* key : {"audio_active_packets", "audio_level_average"}) (void)opt_uint(body, key);
+  for (const char* key : {"require_pvtid", "record"}) (void)opt_bool(body, key);
   return s;
 }
 
@@ -75,7 +83,10 @@ json RoomSettings::to_create_body() const {
                {"fir_freq", fir_freq},
                {"audiocodec", join_list(audiocodecs)},
                {"videocodec", join_list(videocodecs)},
-               {"notify_joining", notify_joining}};
+               {"notify_joining", notify_joining},
+               {"audiolevel_event", audiolevel_event},
+               {"audio_active_packets", audio_active_packets},
+               {"audio_level_average", audio_level_average}};
   if (!secret.empty()) body["secret"] = secret;
   if (!pin.empty()) body["pin"] = pin;
   if (check_allowed) body["allowed"] = allowed;
@@ -118,6 +129,9 @@ json Room::list_entry() const {
           {"require_pvtid", false},
           {"require_e2ee", false},
           {"notify_joining", s.notify_joining},
+          {"audiolevel_event", s.audiolevel_event},
+          {"audio_active_packets", s.audio_active_packets},
+          {"audio_level_average", s.audio_level_average},
           {"audiocodec", join_list(s.audiocodecs)},
           {"videocodec", join_list(s.videocodecs)},
           {"record", false},

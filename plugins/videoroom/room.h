@@ -30,6 +30,9 @@ struct RoomSettings {
   std::vector<std::string> audiocodecs{"opus"};
   std::vector<std::string> videocodecs{"vp8"};
   bool notify_joining = false;
+  bool audiolevel_event = false;       // talking / stopped-talking events
+  uint64_t audio_active_packets = 100; // packets per talking decision
+  uint64_t audio_level_average = 25;   // average level (-dBov, 0..127) at or under which one talks
   bool check_allowed = false;        // `join` must carry a `token` from `allowed`
   std::set<std::string> allowed;
 
@@ -54,6 +57,7 @@ struct StreamInfo {
   int channels = 0;
   std::string fmtp;
   std::vector<std::string> feedback;
+  int audio_level_ext_id = 0;  // the negotiated ssrc-audio-level extension id; 0: none
   bool moderated = false;  // muted by the room's moderator (`moderate`): not forwarded
   json to_json() const;
 };

@@ -233,7 +233,15 @@ void VideoRoomPlugin::add_room(RoomSettings settings) {
   room.settings = std::move(settings);
   room.media = std::make_shared<RoomMedia>(id);
   uint64_t fir = room.settings.fir_freq;
-  room.media->post([fir](Routes& routes) { routes.fir_freq_seconds = fir; });
+  bool talking = room.settings.audiolevel_event;
+  auto packets = static_cast<uint32_t>(room.settings.audio_active_packets);
+  auto threshold = static_cast<uint32_t>(room.settings.audio_level_average);
+  room.media->post([fir, talking, packets, threshold](Routes& routes) {
+    routes.fir_freq_seconds = fir;
+    routes.talking.enabled = talking;
+    routes.talking.packets = packets;
+    routes.talking.threshold = threshold;
+  });
   rooms_[id] = std::move(room);
 }
 

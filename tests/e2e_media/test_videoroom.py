@@ -382,6 +382,70 @@ class VideoRoomMediaTest(_ServerTest):
         self.assertTrue(self.server.alive(), self.context())
 
 
+class TalkingTest(_ServerTest):
+    """audiolevel_event: a publisher's tone makes the others get `talking` with its id, and its
+    silence (zero samples, still sent) `stopped-talking`; a room without audiolevel_event is quiet."""
+
+    def test_talking_events(self):
+        run(self._talking(), 60)
+
+    async def _talking(self):
+        vr = self.vr
+        from av import AudioFrame
+
+        class SilenceableTone(vr.media.ToneAudioTrack):
+            silent = False
+
+            async def recv(self):
+                frame = await super().recv()
+                if not self.silent:
+                    return frame
+                quiet = AudioFrame.from_ndarray(frame.to_ndarray() * 0, format="s16", layout="mono")
+                quiet.sample_rate, quiet.pts, quiet.time_base = frame.sample_rate, frame.pts, frame.time_base
+                return quiet
+
+        conn = await vr.JanusConnection.open(self.server.ws_url)
+        publisher = None
+        try:
+            h = await conn.attach()
+            bad = await conn.sync(h, {"request": "create", "audiolevel_event": True, "audio_level_average": 200})
+            self.assertEqual(bad["error_code"], 430)
+            room = (await conn.sync(h, {"request": "create", "audiolevel_event": True, "audio_active_packets": 25,
+                                        "audio_level_average": 40}))["room"]
+            entry = {r["room"]: r for r in (await conn.sync(h, {"request": "list"}))["list"]}[room]
+            self.assertEqual((entry["audiolevel_event"], entry["audio_active_packets"], entry["audio_level_average"]),
+                             (True, 25, 40))
+            watcher = await conn.attach()
+            await conn.call(watcher, {"request": "join", "ptype": "publisher", "room": room, "display": "ears"})
+            pub_handle = await conn.attach()
+            joined = (await conn.call(pub_handle, {"request": "join", "ptype": "publisher", "room": room,
+                                                   "display": "voice"}))["plugindata"]["data"]
+            publisher = vr.Publisher("VP8")
+            tone = SilenceableTone()
+            publisher.pc.getTransceivers()[0].sender.replaceTrack(tone)
+            publisher.audio = tone
+            configured = await publisher.publish(conn, pub_handle, {"audio": True, "video": True})
+            audio_mid = next(x["mid"] for x in configured["streams"] if x["type"] == "audio")
+            talking = await conn.next_event(watcher, lambda d: d.get("videoroom") == "talking", timeout=10)
+            self.assertEqual((talking["room"], talking["id"], talking["mid"]), (room, joined["id"], audio_mid), talking)
+            self.assertLessEqual(talking["audio-level-dBov-avg"], 40)
+            tone.silent = True
+            stopped = await conn.next_event(watcher, lambda d: d.get("videoroom") == "stopped-talking", timeout=10)
+            self.assertEqual(stopped["id"], joined["id"])
+            self.assertGreater(stopped["audio-level-dBov-avg"], 40)
+            tone.silent = False
+            again = await conn.next_event(watcher, lambda d: d.get("videoroom") == "talking", timeout=10)
+            self.assertEqual(again["id"], joined["id"])
+            # The publisher hears about itself too (as with Janus).
+            own = await conn.next_event(pub_handle, lambda d: d.get("videoroom") == "talking", timeout=5)
+            self.assertEqual(own["id"], joined["id"])
+        finally:
+            if publisher is not None:
+                await publisher.close()
+            await conn.close()
+        self.assertTrue(self.server.alive(), self.context())
+
+
 class MultistreamTest(_ServerTest):
     """Two publishers and a viewer that subscribes to both feeds in ONE PeerConnection (four
     m-lines); one publisher also watches the other. (A full mesh of three publishers each
