@@ -109,6 +109,7 @@ class Gateway : public plugin::Services, private SessionObserver {
   void relay_rtp(plugin::HandleId handle, int mindex, std::span<const uint8_t> packet) override;
   void send_keyframe_request(plugin::HandleId handle, int mindex) override;
   void send_remb(plugin::HandleId handle, uint64_t bitrate_bps) override;
+  void relay_rtp_batch(std::span<const plugin::OutgoingRtp> packets) override;
   void close_pc(plugin::HandleId handle) override;
   void relay_data(plugin::HandleId handle, const media::DataMessage& message) override;
 
@@ -152,7 +153,8 @@ class Gateway : public plugin::Services, private SessionObserver {
   // Declared last, destroyed first: the workers finish (and delete their PeerConnections)
   // while everything above still exists.
   std::unique_ptr<transports::MediaWorkers> workers_;
-  // Which worker holds a handle's PeerConnection, for relay_data() from other threads.
+  // Which worker holds a handle's PeerConnection, for relay_data() and relay_rtp_batch() from
+  // other threads.
   std::mutex data_routes_mutex_;
   std::unordered_map<uint64_t, transports::MediaWorker*> data_routes_;  // guarded by the mutex
 };

@@ -2,6 +2,9 @@
 // worker; the plugin's answer gets the transport's attributes; candidates trickle both ways;
 // PeerConnection events become `webrtcup`, `media`, `trickle` and `hangup` for the client.
 #include <algorithm>
+#include <memory>
+#include <tuple>
+#include <vector>
 
 #include "core/base/log.h"
 #include "core/gateway/gateway.h"
@@ -251,6 +254,37 @@ void Gateway::relay_data(plugin::HandleId handle, const media::DataMessage& mess
                 binary = message.binary, bytes = std::vector<uint8_t>(message.bytes.begin(), message.bytes.end())] {
     if (PeerConnection* pc = PeerConnection::find_on_this_worker(handle)) pc->send_data(label, protocol, binary, bytes);
   });
+}
+
+// From any thread: one copy of the batch per media worker it involves, posted there.
+void Gateway::relay_rtp_batch(std::span<const plugin::OutgoingRtp> packets) {
+  struct Batch {
+    std::vector<uint8_t> bytes;
+    std::vector<std::tuple<plugin::HandleId, int, size_t, size_t>> packets;  // handle, mindex, offset, size
+  };
+  std::vector<std::pair<transports::MediaWorker*, Batch>> batches;
+  {
+    std::lock_guard lock(data_routes_mutex_);
+    for (const plugin::OutgoingRtp& p : packets) {
+      auto found = data_routes_.find(p.handle);
+      if (found == data_routes_.end()) continue;
+      auto it = std::find_if(batches.begin(), batches.end(), [&](const auto& b) { return b.first == found->second; });
+      if (it == batches.end()) {
+        batches.emplace_back(found->second, Batch{});
+        it = batches.end() - 1;
+        it->second.bytes.reserve(packets.size() * 128);
+        it->second.packets.reserve(packets.size());
+      }
+      Batch& b = it->second;
+      b.packets.emplace_back(p.handle, p.mindex, b.bytes.size(), p.packet.size());
+      b.bytes.insert(b.bytes.end(), p.packet.begin(), p.packet.end());
+    }
+  }
+  for (auto& [worker, batch] : batches)
+    worker->post([this, batch = std::make_shared<Batch>(std::move(batch))] {
+      for (const auto& [handle, mindex, offset, size] : batch->packets)
+        relay_rtp(handle, mindex, {batch->bytes.data() + offset, size});
+    });
 }
 
 void Gateway::close_pc(plugin::HandleId handle) {

@@ -77,9 +77,16 @@
 //                                order (for ordered channels), up to 256 KiB each.
 // and the plugin answers with relay_data(handle, m), which sends on the channel with that label
 // ("" = the first channel the peer opened), opening one with that label if there is none.
-// relay_data() is THREAD-SAFE, unlike the other media services: a text room relays from one
+// relay_data() is THREAD-SAFE, unlike the other media services (but relay_rtp_batch(), below): a text room relays from one
 // participant's worker to others on other workers. From the handle's own worker it sends at
 // once; from anywhere else the message is copied and sent on that worker, in call order.
+//
+// Media from a thread of the plugin's own. A mixer (an audio conference, a video compositor)
+// produces packets on its own timer thread, which is no media worker: it cannot call relay_rtp().
+// relay_rtp_batch() may be called from any thread (as relay_data() may): it copies a batch of
+// packets (say, one mixing tick for every participant) and relays each on its handle's
+// media worker, as relay_rtp() would there. Batch a whole tick in one call: the gateway hands the
+// batch over with one post per media worker involved, not one per packet.
 
 #include <nlohmann/json.hpp>
 
@@ -97,7 +104,7 @@
 namespace junction::plugin {
 
 // Bumped on any change to this file that alters the layout or meaning of what crosses it.
-inline constexpr int kAbiVersion = 6;
+inline constexpr int kAbiVersion = 7;
 
 using json = nlohmann::json;
 using HandleId = uint64_t;
@@ -139,6 +146,13 @@ struct Metric {
 
 enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
 
+// One packet of a relay_rtp_batch(): a plain RTP packet for `handle`'s peer on m-line `mindex`.
+struct OutgoingRtp {
+  HandleId handle;
+  int mindex;
+  std::span<const uint8_t> packet;
+};
+
 // What the gateway offers a plugin.
 class Services {
  public:
@@ -174,6 +188,12 @@ class Services {
   virtual void send_keyframe_request(HandleId handle, int mindex) = 0;
   // Caps what the handle's peer sends us (REMB), in bits per second.
   virtual void send_remb(HandleId handle, uint64_t bitrate_bps) = 0;
+
+  // --- media from any thread (ABI 7; see "Media from a thread of the plugin's own" above) ---
+  // Relays every packet as relay_rtp() would, each on its handle's media worker, in order per
+  // handle. The bytes are copied before the call returns. Packets for a handle without a
+  // PeerConnection (not negotiated yet, gone) are dropped. Thread-safe; never blocks on media.
+  virtual void relay_rtp_batch(std::span<const OutgoingRtp> packets) = 0;
 
   // Tears down the handle's PeerConnection (the client gets `hangup`). Thread-safe.
   virtual void close_pc(HandleId handle) = 0;

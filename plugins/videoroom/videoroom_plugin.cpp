@@ -2,8 +2,6 @@
 // exists, list, listparticipants). See videoroom_plugin.h for the map of the files.
 #include "plugins/videoroom/videoroom_plugin.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 
 #include "plugins/videoroom/errors.h"
@@ -12,21 +10,6 @@
 namespace junction::videoroom {
 
 using plugin::MessageResult;
-
-uint64_t random_id() {
-  uint64_t value = 0;
-  while (value == 0) {
-    RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof value);
-    value &= (uint64_t{1} << 53) - 1;
-  }
-  return value;
-}
-
-uint32_t random_ssrc() {
-  uint32_t value = 0;
-  while (value == 0) RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof value);
-  return value;
-}
 
 namespace {
 

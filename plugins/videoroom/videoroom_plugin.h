@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/gateway/plugin.h"
+#include "plugins/common/random_ids.h"
 #include "plugins/videoroom/media_router.h"
 #include "plugins/videoroom/room.h"
 #include "plugins/videoroom/room_store.h"
@@ -88,7 +89,7 @@ class VideoRoomPlugin final : public plugin::Plugin {
   RoomStore store_;                           // permanent rooms
 };
 
-uint64_t random_id();   // 1 .. 2^53-1 (janus.js reads ids as doubles)
-uint32_t random_ssrc();
+using plugins::random_id;
+using plugins::random_ssrc;
 
 }  // namespace junction::videoroom
