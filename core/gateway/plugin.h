@@ -77,8 +77,8 @@
 //                                order (for ordered channels), up to 256 KiB each.
 // and the plugin answers with relay_data(handle, m), which sends on the channel with that label
 // ("" = the first channel the peer opened), opening one with that label if there is none.
-// relay_data() is THREAD-SAFE, unlike the other media services (but relay_rtp_batch(), below): a text room relays from one
-// participant's worker to others on other workers. From the handle's own worker it sends at
+// relay_data() is THREAD-SAFE, unlike the other media services (relay_rtp_batch() below is too):
+// a text room relays from one participant's worker to others on other workers. From the handle's own worker it sends at
 // once; from anywhere else the message is copied and sent on that worker, in call order.
 //
 // Media from a thread of the plugin's own. A mixer (an audio conference, a video compositor)

@@ -76,6 +76,13 @@ bool MixerParticipant::pull(int frame_samples) {
     if (packet_.level_dbov) {
       level_ext_seen_ = true;
       if (talk_.add(*packet_.level_dbov)) talking_ = talk_.talking();
+      // The sender says this packet is quieter than the gate, and the participant is out of the
+      // mix: it would not be mixed, so it is not decoded (most of a large room, most of the time).
+      if (*packet_.level_dbov >= settings_.gate_level_dbov && hold_ == 0) {
+        int samples = opus_packet_samples(packet_.bytes()) * settings_.sample_rate / kOpusRtpClock;
+        decoded_.resize(decoded_.size() + static_cast<size_t>(samples > 0 ? samples : frame_samples), 0);
+        continue;
+      }
     }
     if (!decoder_) {
       try {
@@ -209,7 +216,7 @@ void AudioMixer::tick() {
   const auto due = Clock::now();
   for (const auto& p : *list) {
     const bool send = p->send_;
-    if (send && p->in_mix_) {
+    if (send && (p->in_mix_ || !settings_.shared_encode)) {
       if (!p->encoder_) {
         try {
           p->encoder_ = std::make_unique<OpusEncoder>(
@@ -218,7 +225,8 @@ void AudioMixer::tick() {
           continue;
         }
       }
-      mix_minus(sum_, p->contribution_, minus_);
+      if (p->in_mix_) mix_minus(sum_, p->contribution_, minus_);
+      else minus_ = mix_;  // per-participant encoding (shared_encode off) of someone not in the mix
       emit(*p, p->encoder_->encode(minus_));
       ++encodes;
     } else if (send) {

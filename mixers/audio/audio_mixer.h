@@ -45,6 +45,8 @@ struct MixerSettings {
   int expected_loss = 0;    // percent; > 0 turns in-band FEC on in the encoders
   uint8_t gate_level_dbov = 55;  // frames quieter than -55 dBov (after volume) stay out of the mix
   int gate_hold_frames = 20;     // ... unless one of the last 20 frames (400 ms) was louder
+  // false: one encode per receiving participant, the way Janus's AudioBridge mixes (benchmarks).
+  bool shared_encode = true;
   int audio_active_packets = 100;  // talking detection (TalkDetector)
   int audio_level_average = 25;
   JitterBuffer::Config jitter;

@@ -16,6 +16,7 @@
 #include <span>
 #include <vector>
 
+struct AVCodec;
 struct AVCodecContext;
 struct AVFrame;
 struct AVPacket;
@@ -23,10 +24,23 @@ struct SwrContext;
 
 namespace junction::mixers {
 
-inline constexpr int kOpusRtpClock = 48000;  // RFC 7587 §4.1: always 48 kHz on the wire
+inline constexpr int kOpusRtpClock = 48000;
+
+// The libavcodec objects one codec instance owns (encoder or decoder).
+struct AvCodecObjects {
+  AVCodecContext* ctx = nullptr;
+  AVFrame* frame = nullptr;
+  AVPacket* packet = nullptr;
+  void allocate(const AVCodec* codec);  // throws std::runtime_error
+  void release();
+};  // RFC 7587 §4.1: always 48 kHz on the wire
 
 // True for the room rates Opus encodes natively.
 bool valid_opus_rate(int sample_rate);
+
+// The duration of an Opus packet in 48 kHz samples, from its TOC byte and frame count
+// (RFC 6716 §3.1, §3.2); 0 for a malformed packet.
+int opus_packet_samples(std::span<const uint8_t> packet);
 
 class OpusEncoder {
  public:
@@ -49,9 +63,7 @@ class OpusEncoder {
  private:
   void release();
 
-  AVCodecContext* ctx_ = nullptr;
-  AVFrame* frame_ = nullptr;
-  AVPacket* packet_ = nullptr;
+  AvCodecObjects av_;
   int frame_samples_ = 0;
   int64_t pts_ = 0;
   std::vector<uint8_t> out_;
@@ -76,9 +88,7 @@ class OpusDecoder {
   int run(std::span<const uint8_t> packet, std::vector<int16_t>& out);
 
   int output_rate_;
-  AVCodecContext* ctx_ = nullptr;
-  AVFrame* frame_ = nullptr;
-  AVPacket* packet_ = nullptr;
+  AvCodecObjects av_;
   SwrContext* swr_ = nullptr;  // null when the output rate is 48 kHz
   int last_toc_ = -1;
   std::vector<int16_t> resampled_;

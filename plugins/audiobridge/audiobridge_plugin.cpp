@@ -3,6 +3,8 @@
 // unmute_room). See audiobridge_plugin.h for the map of the files.
 #include "plugins/audiobridge/audiobridge_plugin.h"
 
+#include <chrono>
+
 #include "plugins/audiobridge/errors.h"
 
 namespace junction::audiobridge {
@@ -18,7 +20,7 @@ json error_data(int code, const std::string& why) {
 bool is_sync(const std::string& r) {
   return r == "create" || r == "edit" || r == "destroy" || r == "exists" || r == "list" || r == "listparticipants" ||
          r == "allowed" || r == "kick" || r == "kick_all" || r == "mute" || r == "unmute" || r == "mute_room" ||
-         r == "unmute_room";
+         r == "unmute_room" || r == "enable_recording";
 }
 
 bool is_async(const std::string& r) { return r == "join" || r == "configure" || r == "changeroom" || r == "leave"; }
@@ -86,6 +88,31 @@ json AudioBridgePlugin::query_session(HandleId handle) {
   return out;
 }
 
+std::vector<plugin::Metric> AudioBridgePlugin::metrics() {
+  using Kind = plugin::Metric::Kind;
+  mixers::AudioMixer::Stats total = retired_;
+  double participants = 0;
+  for (const auto& [id, room] : rooms_) {
+    participants += static_cast<double>(room.participants.size());
+    auto s = room.mixer->stats();
+    total.ticks += s.ticks;
+    total.overruns += s.overruns;
+    total.encodes += s.encodes;
+    total.packets += s.packets;
+  }
+  return {{"rooms", "Rooms that exist now.", Kind::kGauge, static_cast<double>(rooms_.size())},
+          {"participants", "Participants joined to a room now (publishers and audio-only or idle joiners).",
+           Kind::kGauge, participants},
+          {"audio_mixer_ticks_total", "20 ms mixing ticks run by the audio mixers.", Kind::kCounter,
+           static_cast<double>(total.ticks)},
+          {"audio_mixer_overruns_total", "Mixing ticks that ended after the next one was due.", Kind::kCounter,
+           static_cast<double>(total.overruns)},
+          {"audio_mixer_encodes_total", "Opus encodes by the audio mixers (one per talker plus one shared, per tick).",
+           Kind::kCounter, static_cast<double>(total.encodes)},
+          {"audio_mixer_packets_total", "RTP packets of mixed audio sent to participants.", Kind::kCounter,
+           static_cast<double>(total.packets)}};
+}
+
 json AudioBridgePlugin::handle_admin_message(const json& request) {
   try {
     if (!request.is_object()) throw RequestError(kErrorInvalidJson, "JSON error: not an object");
@@ -129,6 +156,7 @@ json AudioBridgePlugin::sync_request(const std::string& request, const json& bod
     if (request == "destroy") return destroy_room(body);
     if (request == "listparticipants") return list_participants(body);
     if (request == "allowed") return allowed(body);
+    if (request == "enable_recording") return enable_recording(body);
     if (request == "kick" || request == "kick_all") return kick(body, request == "kick_all");
     if (request == "mute" || request == "unmute") return mute(body, request == "mute");
     if (request == "mute_room" || request == "unmute_room") return mute_room(body, request == "mute_room");
@@ -170,6 +198,7 @@ Room& AudioBridgePlugin::add_room(RoomSettings settings) {
   room.mixer = std::make_unique<mixers::AudioMixer>(
       mix, make_packet_sink(*services_, routes_), make_talking_sink(*services_, routes_, id, settings.audiolevel_event));
   room.settings = std::move(settings);
+  if (room.settings.record) set_recording(room, true);
   room.mixer->start();
   return room;
 }
@@ -187,6 +216,9 @@ json AudioBridgePlugin::create_room(const json& body) {
   uint64_t id = settings.id;
   try {
     add_room(std::move(settings));
+  } catch (const RequestError&) {
+    rooms_.erase(id);
+    throw;
   } catch (const std::exception& e) {
     rooms_.erase(id);
     throw RequestError(kErrorLibopusError, std::string("Cannot create the room's mixer: ") + e.what());
@@ -224,6 +256,12 @@ void AudioBridgePlugin::remove_room(uint64_t id) {
   if (it == rooms_.end()) return;
   Room& room = it->second;
   room.mixer->stop();
+  room.recorder.reset();  // the WAV gets its final header
+  auto s = room.mixer->stats();
+  retired_.ticks += s.ticks;
+  retired_.overruns += s.overruns;
+  retired_.encodes += s.encodes;
+  retired_.packets += s.packets;
   json event = {{"audiobridge", "destroyed"}, {"room", id}};
   for (const auto& [pid, p] : room.participants) {
     services_->push_event(p.handle, "", event);
@@ -305,6 +343,45 @@ json AudioBridgePlugin::mute_room(const json& body, bool muted) {
     notify(room, {{"audiobridge", "event"}, {"room", room.settings.id}, {"muted", muted}});
   }
   return {{"audiobridge", "success"}};
+}
+
+// The mix goes to `record_file`, or to a file named after the room and the time in `record_dir`
+// (default: the working folder), as Janus names them.
+void AudioBridgePlugin::set_recording(Room& room, bool on) {
+  if (!on) {
+    room.mixer->set_mix_tap({});
+    room.recorder.reset();
+    return;
+  }
+  if (room.recorder) return;
+  std::string path = room.settings.record_file;
+  if (path.empty()) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    std::string dir = room.settings.record_dir.empty() ? "." : room.settings.record_dir;
+    path = dir + "/junction-audioroom-" + std::to_string(room.settings.id) + "-" + std::to_string(ms) + ".wav";
+  }
+  try {
+    room.recorder = std::make_shared<mixers::MixRecorder>(path, room.settings.sampling_rate);
+  } catch (const std::exception& e) {
+    throw RequestError(kErrorUnknown, std::string("Cannot record the mix: ") + e.what());
+  }
+  room.mixer->set_mix_tap([recorder = room.recorder](std::span<const int16_t> pcm) { recorder->write(pcm); });
+  services_->log(plugin::LogLevel::kInfo, "audiobridge: room " + std::to_string(room.settings.id) + " records to " + path);
+}
+
+json AudioBridgePlugin::enable_recording(const json& body) {
+  Room& room = room_of(body);
+  check_secret(room, body);
+  Body b(body);
+  bool record = Body::required(b.flag("record"), "record");
+  auto file = b.text("record_file");
+  auto dir = b.text("record_dir");
+  if (record && room.recorder) set_recording(room, false);  // a new file
+  if (file) room.settings.record_file = *file;
+  if (dir) room.settings.record_dir = *dir;
+  set_recording(room, record);
+  room.settings.record = record;
+  return {{"audiobridge", "success"}, {"record", record}};
 }
 
 json AudioBridgePlugin::list_participants(const json& body) {

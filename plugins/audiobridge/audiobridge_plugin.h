@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/gateway/plugin.h"
 #include "plugins/common/random_ids.h"
@@ -39,6 +40,7 @@ class AudioBridgePlugin final : public plugin::Plugin {
   void destroy_session(HandleId handle) override;
   json query_session(HandleId handle) override;
   json handle_admin_message(const json& request) override;
+  std::vector<plugin::Metric> metrics() override;
 
   uint64_t media_affinity(HandleId handle) override;
   void setup_media(HandleId handle) override;
@@ -61,6 +63,8 @@ class AudioBridgePlugin final : public plugin::Plugin {
   json mute(const json& body, bool muted);
   json mute_room(const json& body, bool muted);
   json list_participants(const json& body);
+  json enable_recording(const json& body);
+  void set_recording(Room& room, bool on);  // throws RequestError 499 if the file cannot be made
   Room& room_of(const json& body);  // 483 / 484 / 485
   void check_secret(const Room& room, const json& body) const;  // 487
   Room& add_room(RoomSettings settings);
@@ -83,6 +87,7 @@ class AudioBridgePlugin final : public plugin::Plugin {
   std::map<uint64_t, Room> rooms_;             // control loop only
   std::map<HandleId, HandleState> handles_;   // control loop only
   MediaRoutes routes_;                          // for the media workers and mixer threads
+  mixers::AudioMixer::Stats retired_;           // what destroyed rooms' mixers counted
 };
 
 using plugins::random_id;

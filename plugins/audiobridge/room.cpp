@@ -65,7 +65,7 @@ json Room::list_entry() const {
           {"pin_required", !settings.pin.empty()},
           {"sampling_rate", settings.sampling_rate},
           {"spatial_audio", settings.spatial_audio},
-          {"record", settings.record},
+          {"record", recorder != nullptr},
           {"muted", muted},
           {"num_participants", participants.size()}};
 }

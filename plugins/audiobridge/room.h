@@ -12,6 +12,7 @@
 
 #include "core/gateway/plugin.h"
 #include "mixers/audio/audio_mixer.h"
+#include "mixers/audio/mix_recorder.h"
 
 namespace junction::audiobridge {
 
@@ -51,14 +52,12 @@ struct Participant {
   json to_json(bool talking_field) const;  // {id, display, setup, muted[, talking]}
 };
 
-class MixRecorder;
-
 struct Room {
   RoomSettings settings;
   bool muted = false;  // mute_room
   std::map<uint64_t, Participant> participants;  // by participant id
   std::unique_ptr<mixers::AudioMixer> mixer;
-  std::shared_ptr<MixRecorder> recorder;
+  std::shared_ptr<mixers::MixRecorder> recorder;  // while recording the mix
 
   Participant* find(uint64_t id);
   json list_entry() const;

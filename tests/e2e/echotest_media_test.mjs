@@ -22,6 +22,7 @@ import path from 'node:path';
 import {
   ARTIFACTS,
   JANUS_JS,
+  MEDIA_CHROMIUM_ARGS,
   PAGES,
   TestFailure,
   check,
@@ -42,15 +43,6 @@ const MEDIA_WINDOW_MS = 10_000; // answer .. framesDecoded > MIN_FRAMES and audi
 const MIN_FRAMES = 100;
 const BROWSER_TIMEOUT_MS = 30_000;
 const TEARDOWN_SLACK_MS = 10_000;
-
-// Media flags on top of the harness's base flags: fake devices without a permission prompt,
-// loopback candidates allowed, and media elements may play without a user gesture.
-const MEDIA_ARGS = [
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-  '--autoplay-policy=no-user-gesture-required',
-];
 
 // console.error messages from the page that are known to be harmless. Every entry must say why.
 const EXPECTED_CONSOLE_ERRORS = [];
@@ -86,7 +78,7 @@ async function main() {
       log,
     );
 
-    browser = await launchChromium({ extraArgs: MEDIA_ARGS, timeoutMs: BROWSER_TIMEOUT_MS, log });
+    browser = await launchChromium({ extraArgs: MEDIA_CHROMIUM_ARGS, timeoutMs: BROWSER_TIMEOUT_MS, log });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(BROWSER_TIMEOUT_MS);

@@ -10,54 +10,18 @@ Needs Debian's python3-aiortc 1.4 (with av, numpy, websockets): run with /usr/bi
 """
 
 import asyncio
-import fractions
 import time
 
 import numpy as np
-from av import AudioFrame
 from aiortc import RTCRtpSender, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError
 
 import echotest_aiortc as media
 from videoroom_client import JanusConnection, _Peer
 
 AUDIOBRIDGE = "janus.plugin.audiobridge"
 RATE = 48000
-PTIME = 0.020
 AMPLITUDE = 6000
-
-
-class ToneTrack(MediaStreamTrack):
-    """A continuous sine at `hz`, 48 kHz mono s16, 20 ms frames, paced in real time."""
-
-    kind = "audio"
-
-    def __init__(self, hz):
-        super().__init__()
-        self.hz = hz
-        self.n = 960
-        self.frames = 0
-        self._t0 = None
-
-    async def recv(self):
-        if self.readyState != "live":
-            raise MediaStreamError
-        now = time.monotonic()
-        if self._t0 is None:
-            self._t0 = now
-        else:
-            due = self._t0 + self.frames * PTIME
-            if due > now:
-                await asyncio.sleep(due - now)
-        n0 = self.frames * self.n
-        t = (n0 + np.arange(self.n)) / RATE
-        pcm = (AMPLITUDE * np.sin(2 * np.pi * self.hz * t)).astype(np.int16)
-        frame = AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = RATE
-        frame.pts = n0
-        frame.time_base = fractions.Fraction(1, RATE)
-        self.frames += 1
-        return frame
 
 
 class Participant(_Peer):
@@ -68,7 +32,7 @@ class Participant(_Peer):
         self.name = name
         self.hz = hz
         self.heard = []
-        self.track = ToneTrack(hz)
+        self.track = media.ToneAudioTrack(hz, AMPLITUDE)
         t = self.pc.addTransceiver(self.track, direction="sendrecv")
         caps = RTCRtpSender.getCapabilities("audio").codecs
         t.setCodecPreferences([c for c in caps if c.mimeType.lower() == "audio/opus"])

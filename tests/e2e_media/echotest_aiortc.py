@@ -232,12 +232,14 @@ class CounterVideoTrack(MediaStreamTrack):
 
 
 class ToneAudioTrack(MediaStreamTrack):
-    """A continuous 440 Hz sine, 48 kHz mono s16, in 20 ms frames."""
+    """A continuous sine (440 Hz unless told), 48 kHz mono s16, in 20 ms frames."""
 
     kind = "audio"
 
-    def __init__(self):
+    def __init__(self, hz=TONE_HZ, amplitude=TONE_AMPLITUDE):
         super().__init__()
+        self.hz = hz
+        self.amplitude = amplitude
         self.samples_per_frame = int(AUDIO_RATE * AUDIO_PTIME)
         self.frames_sent = 0
         self._t0 = None
@@ -260,7 +262,7 @@ class ToneAudioTrack(MediaStreamTrack):
             await asyncio.Future()
         n0 = self.frames_sent * self.samples_per_frame
         t = (n0 + np.arange(self.samples_per_frame)) / AUDIO_RATE
-        pcm = (TONE_AMPLITUDE * np.sin(2 * np.pi * TONE_HZ * t)).astype(np.int16)
+        pcm = (self.amplitude * np.sin(2 * np.pi * self.hz * t)).astype(np.int16)
         frame = AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = AUDIO_RATE
         frame.pts = n0

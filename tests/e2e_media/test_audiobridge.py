@@ -9,7 +9,9 @@ one's received mix must hold the other two tones (FFT peaks >= 20 dB over the no
 not its own (>= 20 dB under the others). A moderator `mute` of the 440 Hz sender must take 440 Hz
 out of the others' mixes within 200 ms of the request. `changeroom` moves the 880 Hz sender to
 another room: the ones left behind stop hearing it, and it hears the 660 Hz sender once that one
-follows.
+follows. The first room records its mix (`record`, `record_file`): once the room is destroyed the
+WAV must open and decode with libav (PyAV), last as long as the room had people in it (+-10 %),
+and hold all three tones from the window where all three were mixed.
 
 Run:  cd tests/e2e_media && /usr/bin/python3 -m unittest -v test_audiobridge
 Environment: JUNCTION_BINARY (default /work/main/build/junction).
@@ -18,6 +20,7 @@ Environment: JUNCTION_BINARY (default /work/main/build/junction).
 import asyncio
 import os
 import sys
+import tempfile
 import time
 import unittest
 
@@ -212,20 +215,47 @@ class AudioBridgeMediaTest(_ServerTest):
                 self.assertGreaterEqual(rep[other] - rep[hz], MIN_OWN_BELOW, f"{hz} Hz present; " + msg)
         return rep
 
+    def check_recording(self, path, expected_seconds, all_three):
+        import av
+        import numpy as np
+        self.assertTrue(os.path.isfile(path), f"no recording at {path}" + self.context())
+        with av.open(path) as container:
+            stream = container.streams.audio[0]
+            rate = stream.sample_rate
+            pcm = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(stream)]).astype(np.float64)
+        seconds = len(pcm) / rate
+        print(f"  recording: {stream.codec_context.name} {rate} Hz, {seconds:.2f} s decoded, room lived "
+              f"{expected_seconds:.2f} s with people in it", file=sys.stderr, flush=True)
+        self.assertEqual(rate, 16000)
+        self.assertLess(abs(seconds - expected_seconds), 0.1 * expected_seconds,
+                        f"recorded {seconds:.2f} s, expected about {expected_seconds:.2f} s")
+        lo, hi = (int(x * rate) for x in all_three)
+        chunk = pcm[lo:hi]
+        w = np.hanning(len(chunk))
+        db = 20 * np.log10(np.abs(np.fft.rfft(chunk * w)) / (w.sum() / 2) + 1e-9)
+        freqs = np.fft.rfftfreq(len(chunk), 1.0 / rate)
+        floor = self.ab.noise_floor_db(freqs, db, TONES)
+        for hz in TONES:
+            self.assertGreaterEqual(self.ab.peak_db(freqs, db, hz) - floor, MIN_OVER_FLOOR, f"{hz} Hz not in the recording")
+
     async def _media(self):
         conn = await self.ab.JanusConnection.open(self.server.ws_url)
         a, b, c = (self.ab.Participant(n, hz) for n, hz in (("a", 440.0), ("b", 660.0), ("c", 880.0)))
         people = [a, b, c]
+        record_dir = tempfile.mkdtemp(prefix="junction-ab-rec-")
+        record_file = os.path.join(record_dir, "mix.wav")
         try:
             mod = await self.attach(conn)
-            for room in (4242, 4243):
-                created = await conn.sync(mod, {"request": "create", "room": room, "secret": "m"})
+            for room, extra in ((4242, {"record": True, "record_file": record_file}), (4243, {})):
+                created = await conn.sync(mod, dict({"request": "create", "room": room, "secret": "m"}, **extra))
                 self.assertEqual(created["audiobridge"], "created", created)
             handles = {}
             for p in people:
                 handles[p.name] = await self.attach(conn)
                 joined = await p.join(conn, handles[p.name], 4242)
                 self.assertEqual(joined.get("audiobridge"), "joined", joined)
+                if p is a:
+                    t_first_join = time.monotonic()
             for p in people:
                 await p.wait_connected(15)
             await asyncio.sleep(WARMUP)
@@ -278,6 +308,12 @@ class AudioBridgeMediaTest(_ServerTest):
             self.check_hears(b, t4, t5, [880.0], [440.0, 660.0])
             plist = await conn.sync(mod, {"request": "listparticipants", "room": 4243})
             self.assertTrue(all(p["setup"] for p in plist["participants"]), plist)
+
+            # 4. The recording of room 4242 (a is still there until the room goes).
+            destroyed = await conn.sync(mod, {"request": "destroy", "room": 4242, "secret": "m"})
+            self.assertEqual(destroyed["audiobridge"], "destroyed")
+            t_end = time.monotonic()
+            self.check_recording(record_file, t_end - t_first_join, (t0 - t_first_join, t1 - t_first_join))
         finally:
             for p in people:
                 await p.close()

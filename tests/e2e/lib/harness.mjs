@@ -31,6 +31,15 @@ export const BASE_CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+// Flags for tests with media: fake devices without a permission prompt, loopback candidates
+// allowed, and media elements may play without a user gesture.
+export const MEDIA_CHROMIUM_ARGS = [
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
 export class TestFailure extends Error {}
 
 export function check(condition, message) {

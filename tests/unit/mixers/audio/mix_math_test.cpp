@@ -38,17 +38,20 @@ TEST(MixMath, MixMinusRemovesOnlyTheOwnContribution) {
   std::vector<int16_t> out(3);
   mix_minus(sum, ca, out);
   EXPECT_EQ(out, b);
-  // Even when the sum itself saturated, the mix-minus is exact (it works on the 32-bit sum).
+  // The 16-bit sum of two loud participants saturates, but each one's mix-minus is exact: it is
+  // taken from the 32-bit sum.
   std::vector<int16_t> loud(3, 32000);
   std::vector<int32_t> cl(3), big(3, 0);
   scale(loud, 100, cl);
   accumulate(big, cl);
   accumulate(big, cl);
   accumulate(big, cb);
+  saturate(big, out);
+  EXPECT_EQ(out[0], 32767);
   mix_minus(big, cl, out);
-  EXPECT_EQ(out[0], 32767);
+  EXPECT_EQ(out[0], 32000 + 10);
   mix_minus(big, cb, out);
-  EXPECT_EQ(out[0], 32767);
+  EXPECT_EQ(out[0], 32767);  // the other two together still clip
 }
 
 TEST(MixMath, VolumeScalesInPercent) {
