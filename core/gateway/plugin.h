@@ -78,8 +78,9 @@
 // and the plugin answers with relay_data(handle, m), which sends on the channel with that label
 // ("" = the first channel the peer opened), opening one with that label if there is none.
 // relay_data() is THREAD-SAFE, unlike the other media services (relay_rtp_batch() below is too):
-// a text room relays from one participant's worker to others on other workers. From the handle's own worker it sends at
-// once; from anywhere else the message is copied and sent on that worker, in call order.
+// a text room relays from one participant's worker to others on other workers. From the handle's
+// own worker it sends at once; from anywhere else the message is copied and sent on that worker,
+// in call order.
 //
 // Media from a thread of the plugin's own. A mixer (an audio conference, a video compositor)
 // produces packets on its own timer thread, which is no media worker: it cannot call relay_rtp().

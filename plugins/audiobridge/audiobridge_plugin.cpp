@@ -6,6 +6,8 @@
 #include <chrono>
 
 #include "plugins/audiobridge/errors.h"
+#include "plugins/common/request_dispatch.h"
+#include "plugins/common/room_handles.h"
 
 namespace junction::audiobridge {
 
@@ -13,9 +15,10 @@ using plugin::MessageResult;
 
 namespace {
 
-json error_data(int code, const std::string& why) {
-  return {{"audiobridge", "event"}, {"error_code", code}, {"error", why}};
-}
+const plugins::RequestCodes kCodes{"audiobridge", kErrorInvalidJson, kErrorMissingElement, kErrorInvalidElement,
+                                   kErrorInvalidRequest, kErrorUnknown};
+
+json error_data(int code, const std::string& why) { return plugins::error_data(kCodes, code, why); }
 
 bool is_sync(const std::string& r) {
   return r == "create" || r == "edit" || r == "destroy" || r == "exists" || r == "list" || r == "listparticipants" ||
@@ -114,39 +117,28 @@ std::vector<plugin::Metric> AudioBridgePlugin::metrics() {
 }
 
 json AudioBridgePlugin::handle_admin_message(const json& request) {
-  try {
-    if (!request.is_object()) throw RequestError(kErrorInvalidJson, "JSON error: not an object");
-    std::string name = Body::required(Body(request).text("request"), "request");
-    if (name != "list" && name != "exists" && name != "listparticipants")
-      throw RequestError(kErrorInvalidRequest, "Unknown request '" + name + "'");
-    return sync_request(name, request);
-  } catch (const RequestError& e) {
-    return error_data(e.code, e.what());
-  }
+  return plugins::admin_request<RequestError>(kCodes, request,
+                                              [&](const std::string& name) { return sync_request(name, request); });
 }
 
 MessageResult AudioBridgePlugin::handle_message(HandleId handle, const std::string& transaction, const json& body,
                                                 const json& jsep) {
   if (handles_.count(handle) == 0) return MessageResult::error("No session for this handle");
-  std::string request;
-  try {
-    request = Body::required(Body(body).text("request"), "request");
-    if (is_sync(request)) return MessageResult::ok(sync_request(request, body));
-    if (!is_async(request)) throw RequestError(kErrorInvalidRequest, "Unknown request '" + request + "'");
-  } catch (const RequestError& e) {
-    return MessageResult::ok(error_data(e.code, e.what()));
-  }
-  // Asynchronous: `ack` now, the event (or the error) with the same transaction.
-  Reply reply;
-  try {
-    reply = async_request(handle, request, body, jsep);
-  } catch (const RequestError& e) {
-    reply = {error_data(e.code, e.what()), nullptr};
-  } catch (const std::exception& e) {
-    reply = {error_data(kErrorUnknown, e.what()), nullptr};
-  }
-  services_->push_event(handle, transaction, std::move(reply.data), std::move(reply.jsep));
-  return MessageResult::ack();
+  return plugins::dispatch_request<RequestError>(
+      *services_, handle, transaction, body, kCodes, is_sync, is_async,
+      [&](const std::string& request) { return sync_request(request, body); },
+      [&](const std::string& request) {
+        Reply reply = async_request(handle, request, body, jsep);
+        return std::make_pair(std::move(reply.data), std::move(reply.jsep));
+      },
+      [&](const RequestError&) {
+        // A refused offer leaves a PeerConnection with nothing to carry, unless the participant
+        // already had its media up (a refused renegotiation keeps the call going).
+        HandleState* state = nullptr;
+        room_of_handle(handle, &state);
+        if (!jsep.is_null() && jsep.value("type", "") == "offer" && (state == nullptr || state->mindex < 0))
+          services_->close_pc(handle);
+      });
 }
 
 json AudioBridgePlugin::sync_request(const std::string& request, const json& body) {
@@ -329,7 +321,7 @@ json AudioBridgePlugin::mute(const json& body, bool muted) {
   if (p->muted != muted) {
     p->muted = muted;
     room.apply_mute(*p);
-    notify(room, {{"audiobridge", "event"}, {"room", room.settings.id}, {"participants", json::array({p->to_json(false)})}});
+    announce(room, *p, true);
   }
   return {{"audiobridge", "success"}};
 }
@@ -390,17 +382,10 @@ json AudioBridgePlugin::list_participants(const json& body) {
 }
 
 Room* AudioBridgePlugin::room_of_handle(HandleId handle, HandleState** state) {
-  auto it = handles_.find(handle);
-  if (it == handles_.end()) return nullptr;
-  if (state != nullptr) *state = &it->second;
-  auto room = rooms_.find(it->second.room);
-  return room == rooms_.end() ? nullptr : &room->second;
+  return plugins::room_of_handle(handles_, rooms_, handle, state);
 }
 
-uint64_t AudioBridgePlugin::media_affinity(HandleId handle) {
-  auto it = handles_.find(handle);
-  return it != handles_.end() && it->second.room != 0 ? it->second.room : handle;
-}
+uint64_t AudioBridgePlugin::media_affinity(HandleId handle) { return plugins::room_affinity(handles_, handle); }
 
 }  // namespace junction::audiobridge
 

@@ -72,13 +72,15 @@ class AudioBridgePlugin final : public plugin::Plugin {
 
   // Participants (participants.cpp).
   Reply async_request(HandleId handle, const std::string& request, const json& body, const json& jsep);
-  Reply join(HandleId handle, const json& body);
+  Reply join(HandleId handle, const json& body, const json& jsep);
   Reply configure(HandleId handle, const json& body, const json& jsep);
   Reply changeroom(HandleId handle, const json& body);
   Reply leave(HandleId handle);
   Participant& enter(Room& room, HandleId handle, const json& body, std::optional<mixers::RtpState> rtp);
   void remove_participant(Room& room, uint64_t id, bool notify_leaving);
   void notify(Room& room, const json& event, uint64_t except = 0);
+  // The others (and with `to_self` the participant too) get {"participants": [p]}.
+  void announce(Room& room, const Participant& p, bool to_self = false);
   json answer_offer(HandleId handle, HandleState& state, const json& jsep);
   void refresh_route(HandleId handle);
   Room* room_of_handle(HandleId handle, HandleState** state = nullptr);

@@ -53,7 +53,7 @@ struct ParticipantFields {
 
 AudioBridgePlugin::Reply AudioBridgePlugin::async_request(HandleId handle, const std::string& request, const json& body,
                                                           const json& jsep) {
-  if (request == "join") return join(handle, body);
+  if (request == "join") return join(handle, body, jsep);
   if (request == "configure") return configure(handle, body, jsep);
   if (request == "changeroom") return changeroom(handle, body);
   return leave(handle);
@@ -62,6 +62,11 @@ AudioBridgePlugin::Reply AudioBridgePlugin::async_request(HandleId handle, const
 void AudioBridgePlugin::notify(Room& room, const json& event, uint64_t except) {
   for (const auto& [id, p] : room.participants)
     if (id != except) services_->push_event(p.handle, "", event);
+}
+
+void AudioBridgePlugin::announce(Room& room, const Participant& p, bool to_self) {
+  json event = {{"audiobridge", "event"}, {"room", room.settings.id}, {"participants", json::array({p.to_json(false)})}};
+  notify(room, event, to_self ? 0 : p.id);
 }
 
 Participant& AudioBridgePlugin::enter(Room& room, HandleId handle, const json& body, std::optional<mixers::RtpState> rtp) {
@@ -109,16 +114,29 @@ void AudioBridgePlugin::refresh_route(HandleId handle) {
 
 // --- join / changeroom / leave ---
 
-AudioBridgePlugin::Reply AudioBridgePlugin::join(HandleId handle, const json& body) {
+AudioBridgePlugin::Reply AudioBridgePlugin::join(HandleId handle, const json& body, const json& jsep) {
   Room& room = room_of(body);
   if (handles_[handle].room != 0) throw RequestError(kErrorAlreadyJoined, "Already in a room (use changeroom)");
   check_pin_and_token(room, body);
+  if (!jsep.is_null() && jsep.value("type", "") != "offer") throw RequestError(kErrorInvalidSdp, "Unexpected answer: send an offer");
   Participant& p = enter(room, handle, body, std::nullopt);
-  notify(room, {{"audiobridge", "event"}, {"room", room.settings.id}, {"participants", json::array({p.to_json(false)})}}, p.id);
+  // An offer may come with the join (instead of with a later configure).
+  json answer = nullptr;
+  if (!jsep.is_null()) {
+    try {
+      answer = answer_offer(handle, handles_[handle], jsep);
+    } catch (const RequestError&) {
+      remove_participant(room, p.id, false);
+      handles_[handle] = HandleState{};
+      routes_.erase(handle);
+      throw;
+    }
+  }
+  announce(room, p);
   json data = {{"audiobridge", "joined"}, {"room", room.settings.id}, {"id", p.id},
                {"participants", room.participants_json(p.id)}};
   if (!p.display.empty()) data["display"] = p.display;
-  return {data};
+  return {data, answer};
 }
 
 AudioBridgePlugin::Reply AudioBridgePlugin::changeroom(HandleId handle, const json& body) {
@@ -143,7 +161,7 @@ AudioBridgePlugin::Reply AudioBridgePlugin::changeroom(HandleId handle, const js
   Participant& p = enter(room, handle, merged, rtp);
   p.setup = setup;
   if (setup) p.mixer->set_send(true, state->payload_type, state->ssrc);
-  notify(room, {{"audiobridge", "event"}, {"room", room.settings.id}, {"participants", json::array({p.to_json(false)})}}, p.id);
+  announce(room, p);
   json data = {{"audiobridge", "roomchanged"}, {"room", room.settings.id}, {"id", p.id},
                {"participants", room.participants_json(p.id)}};
   if (!p.display.empty()) data["display"] = p.display;
@@ -180,7 +198,7 @@ AudioBridgePlugin::Reply AudioBridgePlugin::configure(HandleId handle, const jso
   p.mixer->set_volume(p.volume);
   room->apply_mute(p);
   if (changed)
-    notify(*room, {{"audiobridge", "event"}, {"room", room->settings.id}, {"participants", json::array({p.to_json(false)})}}, p.id);
+    announce(*room, p);
   return {{{"audiobridge", "event"}, {"room", room->settings.id}, {"result", "ok"}}, answer};
 }
 
@@ -231,7 +249,7 @@ void AudioBridgePlugin::setup_media(HandleId handle) {
   if (p == nullptr || state->mindex < 0) return;
   p->setup = true;
   p->mixer->set_send(true, state->payload_type, state->ssrc);
-  notify(*room, {{"audiobridge", "event"}, {"room", room->settings.id}, {"participants", json::array({p->to_json(false)})}}, p->id);
+  announce(*room, *p);
 }
 
 void AudioBridgePlugin::hangup_media(HandleId handle) {

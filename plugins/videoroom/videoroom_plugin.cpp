@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "plugins/common/request_dispatch.h"
+#include "plugins/common/room_handles.h"
 #include "plugins/videoroom/errors.h"
 #include "plugins/videoroom/request_fields.h"
 
@@ -13,9 +15,10 @@ using plugin::MessageResult;
 
 namespace {
 
-json error_data(int code, const std::string& why) {
-  return {{"videoroom", "event"}, {"error_code", code}, {"error", why}};
-}
+const plugins::RequestCodes kCodes{"videoroom", kErrorInvalidJson, kErrorMissingElement, kErrorInvalidElement,
+                                   kErrorInvalidRequest, kErrorUnknown};
+
+json error_data(int code, const std::string& why) { return plugins::error_data(kCodes, code, why); }
 
 bool is_sync(const std::string& request) {
   return request == "create" || request == "destroy" || request == "edit" || request == "exists" ||
@@ -133,46 +136,26 @@ std::vector<plugin::Metric> VideoRoomPlugin::metrics() {
 }
 
 json VideoRoomPlugin::handle_admin_message(const json& request) {
-  try {
-    if (!request.is_object()) throw RequestError(kErrorInvalidJson, "JSON error: not an object");
-    std::string name = req_string(request, "request");
-    if (name != "list" && name != "exists" && name != "listparticipants")
-      throw RequestError(kErrorInvalidRequest, "Unknown request '" + name + "'");
-    return sync_request(name, request);
-  } catch (const RequestError& e) {
-    return error_data(e.code, e.what());
-  }
+  return plugins::admin_request<RequestError>(kCodes, request,
+                                              [&](const std::string& name) { return sync_request(name, request); });
 }
 
 MessageResult VideoRoomPlugin::handle_message(HandleId handle, const std::string& transaction, const json& body,
                                               const json& jsep) {
   if (handles_.count(handle) == 0) return MessageResult::error("No session for this handle");
-  std::string request;
-  try {
-    const json* r = field(body, "request");
-    if (r == nullptr) throw RequestError(kErrorMissingElement, "Missing element (request)");
-    if (!r->is_string()) throw RequestError(kErrorInvalidElement, "Invalid element (request should be a string)");
-    request = r->get<std::string>();
-    if (is_sync(request)) return MessageResult::ok(sync_request(request, body));
-    if (!is_async(request)) throw RequestError(kErrorInvalidRequest, "Unknown request '" + request + "'");
-  } catch (const RequestError& e) {
-    return MessageResult::ok(error_data(e.code, e.what()));
-  }
-  // Asynchronous: `ack` now, the event (or the error) with the same transaction.
-  Reply reply;
-  try {
-    reply = async_request(handle, request, body, jsep);
-  } catch (const RequestError& e) {
-    reply = {error_data(e.code, e.what()), nullptr};
-    // A publisher's offer that was refused leaves a PeerConnection with nobody to feed it.
-    // (Not when it was a second offer from a publisher that already publishes.)
-    if (!jsep.is_null() && jsep.value("type", "") == "offer" && e.code != kErrorAlreadyPublished)
-      services_->close_pc(handle);
-  } catch (const std::exception& e) {
-    reply = {error_data(kErrorUnknown, e.what()), nullptr};
-  }
-  services_->push_event(handle, transaction, std::move(reply.data), std::move(reply.jsep));
-  return MessageResult::ack();
+  return plugins::dispatch_request<RequestError>(
+      *services_, handle, transaction, body, kCodes, is_sync, is_async,
+      [&](const std::string& request) { return sync_request(request, body); },
+      [&](const std::string& request) {
+        Reply reply = async_request(handle, request, body, jsep);
+        return std::make_pair(std::move(reply.data), std::move(reply.jsep));
+      },
+      [&](const RequestError& e) {
+        // A publisher's offer that was refused leaves a PeerConnection with nobody to feed it.
+        // (Not when it was a second offer from a publisher that already publishes.)
+        if (!jsep.is_null() && jsep.value("type", "") == "offer" && e.code != kErrorAlreadyPublished)
+          services_->close_pc(handle);
+      });
 }
 
 json VideoRoomPlugin::sync_request(const std::string& request, const json& body) {
@@ -395,17 +378,10 @@ json VideoRoomPlugin::moderate(const json& body) {
 }
 
 Room* VideoRoomPlugin::room_of_handle(HandleId handle, HandleState** state) {
-  auto it = handles_.find(handle);
-  if (it == handles_.end()) return nullptr;
-  if (state != nullptr) *state = &it->second;
-  auto room = rooms_.find(it->second.room);
-  return room == rooms_.end() ? nullptr : &room->second;
+  return plugins::room_of_handle(handles_, rooms_, handle, state);
 }
 
-uint64_t VideoRoomPlugin::media_affinity(HandleId handle) {
-  auto it = handles_.find(handle);
-  return it != handles_.end() && it->second.room != 0 ? it->second.room : handle;
-}
+uint64_t VideoRoomPlugin::media_affinity(HandleId handle) { return plugins::room_affinity(handles_, handle); }
 
 }  // namespace junction::videoroom
 

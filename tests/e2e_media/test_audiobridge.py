@@ -163,6 +163,11 @@ class AudioBridgeApiTest(_ServerTest):
             self.assertEqual(sorted(p["id"] for p in plist["participants"]), sorted([11, bob]))
             self.assertTrue(all(p["setup"] is False for p in plist["participants"]))
 
+            # An offer may come with the join; an unusable one leaves the handle out of the room.
+            ev = await call(c, {"request": "join", "room": 1234}, {"type": "offer", "sdp": video_only})
+            self.assertEqual(data(ev)["error_code"], 493, ev)
+            self.assertEqual((await sync({"request": "listparticipants", "room": 1234}))["participants"], [])
+
             # changeroom: c joins 1234 then moves to 777; a sees it arrive; then leave.
             await call(c, {"request": "join", "room": 1234, "display": "carol"})
             self.assertEqual(data(await call(c, {"request": "changeroom", "room": 999}))["error_code"], 485)
