@@ -68,7 +68,11 @@ bool MixerParticipant::pull(int frame_samples) {
   while (decoded_.size() < n) {
     JitterBuffer::Result r = jitter_.pop(packet_);
     if (r == JitterBuffer::Result::kEmpty) break;
-    if (muted) continue;  // drained and dropped: a muted participant is not decoded
+    if (muted) {
+      // Drained and dropped: a muted participant is not decoded, and is not talking.
+      if (r == JitterBuffer::Result::kPacket && talk_.add(127)) talking_ = talk_.talking();
+      continue;
+    }
     if (r == JitterBuffer::Result::kLost) {
       if (decoder_) decoder_->conceal(decoded_);
       continue;

@@ -7,7 +7,8 @@ bystander participant keeps its place.
 Media (aiortc): three participants send 440, 660 and 880 Hz. Over a window after warm-up, each
 one's received mix must hold the other two tones (FFT peaks >= 20 dB over the noise floor) and
 not its own (>= 20 dB under the others). A moderator `mute` of the 440 Hz sender must take 440 Hz
-out of the others' mixes within 200 ms of the request. `changeroom` moves the 880 Hz sender to
+out of the others' mixes within 200 ms of the request. With `audiolevel_event`, every participant
+gets `talking` for each tone sender, and `stopped-talking` for the muted one. `changeroom` moves the 880 Hz sender to
 another room: the ones left behind stop hearing it, and it hears the 660 Hz sender once that one
 follows. The first room records its mix (`record`, `record_file`): once the room is destroyed the
 WAV must open and decode with libav (PyAV), last as long as the room had people in it (+-10 %),
@@ -251,7 +252,8 @@ class AudioBridgeMediaTest(_ServerTest):
         record_file = os.path.join(record_dir, "mix.wav")
         try:
             mod = await self.attach(conn)
-            for room, extra in ((4242, {"record": True, "record_file": record_file}), (4243, {})):
+            talk = {"audiolevel_event": True, "audio_active_packets": 10, "audio_level_average": 40}
+            for room, extra in ((4242, dict(talk, record=True, record_file=record_file)), (4243, {})):
                 created = await conn.sync(mod, dict({"request": "create", "room": room, "secret": "m"}, **extra))
                 self.assertEqual(created["audiobridge"], "created", created)
             handles = {}
@@ -274,6 +276,14 @@ class AudioBridgeMediaTest(_ServerTest):
                 others = [hz for hz in TONES if hz != p.hz]
                 before[p.name] = self.check_hears(p, t0, t1, others, [p.hz])
 
+            # Talking events (audiolevel_event, 200 ms windows): everyone hears that the others talk.
+            for p in people:
+                talkers = set()
+                while talkers != {x.id for x in people}:
+                    ev = await conn.next_event(handles[p.name], lambda d: d.get("audiobridge") == "talking", timeout=5)
+                    self.assertEqual(ev["room"], 4242)
+                    talkers.add(ev["id"])
+
             # 2. A moderator mutes the 440 Hz sender: gone from the others' mixes within 200 ms.
             t_mute = time.monotonic()
             muted = await conn.sync(mod, {"request": "mute", "room": 4242, "secret": "m", "id": a.id})
@@ -291,6 +301,9 @@ class AudioBridgeMediaTest(_ServerTest):
                                      f"{p.name}: 440 Hz still heard {gone_at - t_mute:.3f} s after the mute"
                                      + self.context())
             self.check_hears(b, t_mute + 0.3, t_mute + 1.2, [880.0], [440.0, 660.0])
+            # A muted participant is not talking any more.
+            await conn.next_event(handles["b"], lambda d: d.get("audiobridge") == "stopped-talking"
+                                  and d.get("id") == a.id, timeout=3)
             await conn.sync(mod, {"request": "unmute", "room": 4242, "secret": "m", "id": a.id})
             await asyncio.sleep(1.0)
 
