@@ -115,7 +115,12 @@ OpusEncoder::OpusEncoder(const Settings& s) {
 
 OpusEncoder::~OpusEncoder() { release(); }
 
-void OpusEncoder::release() { av_.release(); }
+void OpusEncoder::release() {
+  // Drain what libopus still holds, so closing it is quiet ("frames left in the queue").
+  if (av_.ctx != nullptr && av_.packet != nullptr && avcodec_is_open(av_.ctx) && avcodec_send_frame(av_.ctx, nullptr) == 0)
+    while (avcodec_receive_packet(av_.ctx, av_.packet) == 0) av_packet_unref(av_.packet);
+  av_.release();
+}
 
 std::span<const uint8_t> OpusEncoder::encode(std::span<const int16_t> pcm) {
   out_.clear();
