@@ -34,6 +34,27 @@ void Routes::remove_targets_of(HandleId subscriber) {
                            stream.targets.end());
 }
 
+void Routes::move_target(HandleId subscriber, int mindex, HandleId publisher, int publisher_mindex, Forwarder fallback,
+                         bool active) {
+  Target moved{subscriber, mindex, active, fallback};
+  for (auto& [id, route] : publishers)
+    for (auto& s : route.streams) {
+      auto it = std::find_if(s.targets.begin(), s.targets.end(),
+                             [&](const Target& t) { return t.subscriber == subscriber && t.mindex == mindex; });
+      if (it == s.targets.end()) continue;
+      moved.forwarder = it->forwarder;
+      s.targets.erase(it);
+    }
+  moved.forwarder.restart();  // a new source: continue the numbering, wait for a keyframe
+  auto sub = subscribers.find(subscriber);
+  if (sub != subscribers.end() && mindex >= 0 && static_cast<size_t>(mindex) < sub->second.by_mindex.size())
+    sub->second.by_mindex[static_cast<size_t>(mindex)] = {publisher, publisher_mindex};
+  if (PublisherStreamRoute* target = stream(publisher, publisher_mindex)) {
+    target->keyframe_wanted = target->video;
+    target->targets.push_back(std::move(moved));
+  }
+}
+
 void RoomMedia::post(std::function<void(Routes&)> command) {
   std::lock_guard lock(mutex_);
   pending_.push_back(std::move(command));

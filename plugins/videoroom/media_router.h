@@ -84,6 +84,10 @@ struct Routes {
   // Helpers for commands.
   PublisherStreamRoute* stream(HandleId publisher, int mindex);
   void remove_targets_of(HandleId subscriber);
+  // Moves the subscriber's m-line `mindex` to another publisher stream, keeping its forwarder
+  // (so the numbering it sees stays continuous); `fallback` serves when the old source is gone.
+  void move_target(HandleId subscriber, int mindex, HandleId publisher, int publisher_mindex, Forwarder fallback,
+                   bool active);
 };
 
 class RoomMedia {

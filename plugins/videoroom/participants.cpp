@@ -62,6 +62,7 @@ VideoRoomPlugin::Reply VideoRoomPlugin::async_request(HandleId handle, const std
   if (request == "unpublish") return unpublish(handle);
   if (request == "start") return start(handle, jsep);
   if (request == "pause") return pause(handle);
+  if (request == "switch") return switch_streams(handle, body);
   return leave(handle);
 }
 
@@ -158,11 +159,11 @@ VideoRoomPlugin::Reply VideoRoomPlugin::join_subscriber(HandleId handle, Room& r
       s.feed_id = feed;
       s.feed_handle = p->handle;
       s.source = source;
+      s.payload_type = static_cast<uint8_t>(source.payload_type);
       s.ssrc = random_ssrc();
       if (source.type == "video") s.rtx_ssrc = random_ssrc();
-      json item = {{"type", source.type}, {"active", true}, {"mindex", s.mindex}, {"mid", s.mid},
-                   {"ready", false}, {"send", true}, {"feed_id", feed}, {"feed_mid", source.mid},
-                   {"codec", source.codec}};
+      json item = s.to_json();
+      item["ready"] = false;
       if (!p->display.empty()) item["feed_display"] = p->display;
       streams_json.push_back(item);
       sub.streams.push_back(std::move(s));
@@ -176,7 +177,7 @@ VideoRoomPlugin::Reply VideoRoomPlugin::join_subscriber(HandleId handle, Room& r
   for (const SubscribedStream& s : sub.streams) {
     sources.push_back({s.feed_handle, s.source.mindex});
     VideoCodec codec = s.source.type == "video" ? video_codec_from_name(s.source.codec.c_str()) : VideoCodec::kNone;
-    targets.emplace_back(s.feed_handle, s.source.mindex, s.mindex, codec, static_cast<uint8_t>(s.source.payload_type));
+    targets.emplace_back(s.feed_handle, s.source.mindex, s.mindex, codec, s.payload_type);
   }
   room.media->post([handle, sources, targets](Routes& routes) {
     routes.subscribers[handle].by_mindex = sources;
@@ -255,10 +256,7 @@ VideoRoomPlugin::Reply VideoRoomPlugin::configure(HandleId handle, const json& b
   HandleState* state = nullptr;
   Room* room = room_of_handle(handle, &state);
   if (room == nullptr || state->role == Role::kNone) throw RequestError(kErrorJoinFirst, "Join a room first");
-  if (state->role == Role::kSubscriber) {
-    // Per-stream send/substream selection is not implemented yet; accepted as a no-op.
-    return {{{"videoroom", "event"}, {"room", room->settings.id}, {"configured", "ok"}}};
-  }
+  if (state->role == Role::kSubscriber) return configure_subscriber(*room, room->subscribers.at(handle), body);
   Participant& p = room->participants.at(state->participant);
   if (!jsep.is_null() && !p.published) return publish(handle, body, jsep);  // older janus.js flows
   auto audio = opt_bool(body, "audio"), video = opt_bool(body, "video");
@@ -373,16 +371,92 @@ VideoRoomPlugin::Reply VideoRoomPlugin::leave(HandleId handle) {
 
 void VideoRoomPlugin::set_subscriber_active(Room& room, Subscriber& sub, bool active, bool restart) {
   sub.started = active;
-  HandleId handle = sub.handle;
-  room.media->post([handle, active, restart](Routes& routes) {
+  std::vector<bool> on;  // by the subscriber's mindex: started and `send` for that mid
+  for (const SubscribedStream& s : sub.streams) on.push_back(active && s.send);
+  room.media->post([handle = sub.handle, on, restart](Routes& routes) {
     for (auto& [publisher, route] : routes.publishers)
       for (auto& stream : route.streams)
-        for (auto& t : stream.targets)
-          if (t.subscriber == handle) {
-            if (active && (restart || !t.active)) t.forwarder.restart();
-            t.active = active;
+        for (auto& t : stream.targets) {
+          if (t.subscriber != handle || t.mindex < 0 || static_cast<size_t>(t.mindex) >= on.size()) continue;
+          bool now = on[static_cast<size_t>(t.mindex)];
+          if (now && (restart || !t.active)) {
+            t.forwarder.restart();
+            stream.keyframe_wanted = stream.video;
           }
+          t.active = now;
+        }
   });
+}
+
+VideoRoomPlugin::Reply VideoRoomPlugin::configure_subscriber(Room& room, Subscriber& sub, const json& body) {
+  // `streams: [{mid, send}]` (multistream), or the older `audio` / `video` switches for every mid of that kind.
+  std::vector<std::pair<SubscribedStream*, bool>> changes;
+  if (const json* streams = field(body, "streams")) {
+    if (!streams->is_array()) throw RequestError(kErrorInvalidElement, "Invalid element (streams should be an array)");
+    for (const json& item : *streams) {
+      if (!item.is_object()) throw RequestError(kErrorInvalidElement, "Invalid element (streams items should be objects)");
+      std::string mid = req_string(item, "mid");
+      auto s = std::find_if(sub.streams.begin(), sub.streams.end(), [&](const SubscribedStream& x) { return x.mid == mid; });
+      if (s == sub.streams.end()) throw RequestError(kErrorNoSuchFeed, "No such mid (" + mid + ") in this subscription");
+      if (auto send = opt_bool(item, "send")) changes.emplace_back(&*s, *send);
+    }
+  }
+  for (const char* kind : {"audio", "video"})
+    if (auto send = opt_bool(body, kind))
+      for (SubscribedStream& s : sub.streams)
+        if (s.source.type == kind) changes.emplace_back(&s, *send);
+  for (auto& [s, send] : changes) s->send = send;
+  if (sub.started) set_subscriber_active(room, sub, true, false);
+  return {{{"videoroom", "event"}, {"room", room.settings.id}, {"configured", "ok"}}};
+}
+
+VideoRoomPlugin::Reply VideoRoomPlugin::switch_streams(HandleId handle, const json& body) {
+  HandleState* state = nullptr;
+  Room* room = room_of_handle(handle, &state);
+  if (room == nullptr || state->role != Role::kSubscriber) throw RequestError(kErrorJoinFirst, "Not a subscriber in a room");
+  Subscriber& sub = room->subscribers.at(handle);
+  const json* streams = field(body, "streams");
+  if (streams == nullptr) throw RequestError(kErrorMissingElement, "Missing element (streams)");
+  if (!streams->is_array() || streams->empty())
+    throw RequestError(kErrorInvalidElement, "Invalid element (streams should be a non-empty array)");
+  // Check every change before making any.
+  struct Change {
+    SubscribedStream* stream;
+    const Participant* publisher;
+    const StreamInfo* source;
+  };
+  std::vector<Change> changes;
+  for (const json& item : *streams) {
+    if (!item.is_object()) throw RequestError(kErrorInvalidElement, "Invalid element (streams items should be objects)");
+    uint64_t feed = req_uint(item, "feed");
+    std::string mid = req_string(item, "mid"), sub_mid = req_string(item, "sub_mid");
+    const Participant* p = room->find_participant(feed);
+    if (p == nullptr || !p->published) throw RequestError(kErrorNoSuchFeed, "No such feed (" + std::to_string(feed) + ")");
+    auto source = std::find_if(p->streams.begin(), p->streams.end(), [&](const StreamInfo& x) { return x.mid == mid; });
+    if (source == p->streams.end())
+      throw RequestError(kErrorNoSuchFeed, "No such mid (" + mid + ") in feed " + std::to_string(feed));
+    auto s = std::find_if(sub.streams.begin(), sub.streams.end(), [&](const SubscribedStream& x) { return x.mid == sub_mid; });
+    if (s == sub.streams.end()) throw RequestError(kErrorNoSuchFeed, "No such mid (" + sub_mid + ") in this subscription");
+    if (source->type != s->source.type || source->codec != s->source.codec)
+      throw RequestError(kErrorInvalidElement, "Can't switch mid " + sub_mid + " from " + s->source.type + "/" + s->source.codec +
+                                                   " to " + source->type + "/" + source->codec);
+    changes.push_back({&*s, p, &*source});
+  }
+  for (const Change& c : changes) {
+    SubscribedStream& s = *c.stream;
+    s.feed_id = c.publisher->id;
+    s.feed_handle = c.publisher->handle;
+    s.source = *c.source;
+    VideoCodec codec = s.source.type == "video" ? video_codec_from_name(s.source.codec.c_str()) : VideoCodec::kNone;
+    room->media->post([handle, mindex = s.mindex, publisher = s.feed_handle, pub_mindex = s.source.mindex,
+                       fallback = Forwarder(codec, s.payload_type), active = sub.started && s.send](Routes& routes) {
+      routes.move_target(handle, mindex, publisher, pub_mindex, fallback, active);
+    });
+  }
+  json list = json::array();
+  for (const SubscribedStream& s : sub.streams) list.push_back(s.to_json());
+  return {{{"videoroom", "event"}, {"room", room->settings.id}, {"switched", "ok"}, {"changes", changes.size()},
+           {"streams", list}}};
 }
 
 VideoRoomPlugin::Reply VideoRoomPlugin::start(HandleId handle, const json& jsep) {

@@ -99,6 +99,12 @@ json StreamInfo::to_json() const {
   return out;
 }
 
+json SubscribedStream::to_json() const {
+  json item = {{"type", source.type}, {"active", true}, {"mindex", mindex}, {"mid", mid},
+               {"send", send}, {"feed_id", feed_id}, {"feed_mid", source.mid}, {"codec", source.codec}};
+  return item;
+}
+
 json Participant::to_json() const {
   json list = json::array();
   for (const auto& s : streams) list.push_back(s.to_json());

@@ -80,8 +80,11 @@ struct SubscribedStream {
   std::string mid;
   uint64_t feed_id = 0;
   HandleId feed_handle = 0;
-  StreamInfo source;  // the publisher's stream it carries
+  StreamInfo source;  // the publisher's stream it carries (changed by `switch`)
+  uint8_t payload_type = 0;  // negotiated with the subscriber (the first source's)
   uint32_t ssrc = 0, rtx_ssrc = 0;
+  bool send = true;  // subscriber `configure` per mid
+  json to_json() const;  // an item of `attached` / `switched` stream lists
 };
 
 struct Subscriber {

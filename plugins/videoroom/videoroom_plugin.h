@@ -71,6 +71,8 @@ class VideoRoomPlugin final : public plugin::Plugin {
   Reply unpublish(HandleId handle);
   Reply start(HandleId handle, const json& jsep);
   Reply pause(HandleId handle);
+  Reply switch_streams(HandleId handle, const json& body);
+  Reply configure_subscriber(Room& room, Subscriber& subscriber, const json& body);
   Reply leave(HandleId handle);
   void stop_publishing(Room& room, Participant& participant);  // notifies `unpublished`
   void remove_participant(Room& room, uint64_t participant_id);  // notifies `leaving`

@@ -456,6 +456,14 @@ class MultistreamTest(_ServerTest):
         __import__("echotest_aiortc").quiet_ffmpeg()
         run(self._multistream(), MULTI_SECONDS + 70)
 
+    async def _wait_new_frames(self, sub, mid, publisher, since, timeout=5.0):
+        """Waits until `sub` decoded on `mid` a frame `publisher` sent after `since`."""
+        deadline = time.monotonic() + timeout
+        while not any(publisher["pub"].video.sent_at.get(c, 0) > since for c in sub.counters_by_mid.get(mid, {})):
+            self.assertLess(time.monotonic(), deadline, f"mid {mid} shows no new frame of {publisher['name']}"
+                            + self.context())
+            await asyncio.sleep(0.1)
+
     async def _multistream(self):
         vr = self.vr
         conns, peers = [], []
@@ -498,7 +506,7 @@ class MultistreamTest(_ServerTest):
                                  [str(i) for i in range(2 * len(sources))], attached)
                 self.assertEqual(started.get("started"), "ok", started)
                 self.assertEqual(sub.offer_sdp.count("m=video"), len(sources))
-                m["sub"], m["sources"] = sub, sources
+                m["sub"], m["sources"], m["sub_handle"], m["attached"] = sub, sources, sh, attached
             for m, _ in plan:
                 await m["sub"].wait_connected()
             deadline = time.monotonic() + 15
@@ -532,6 +540,48 @@ class MultistreamTest(_ServerTest):
                 self.assertGreaterEqual(ratio, 0.9, "\n".join(summary) + self.context())
             # The viewer gets both publishers' audio too (two audio m-lines).
             self.assertGreater(members[2]["sub"].audio_frames, 2 * 25 * MULTI_SECONDS, "\n".join(summary))
+
+            # Subscriber `configure`: the viewer stops the first feed's video mid, then takes it again.
+            viewer = members[2]
+            sub, vconn, vh = viewer["sub"], viewer["conn"], viewer["sub_handle"]
+            first, second = publishers
+            mid_of = {(s["feed_id"], s["type"]): s["mid"] for s in viewer["attached"]["streams"]}
+            feed_mid_of = {(s["feed_id"], s["type"]): s["feed_mid"] for s in viewer["attached"]["streams"]}
+            mid_a, mid_b = mid_of[(first["id"], "video")], mid_of[(second["id"], "video")]
+            from_pub = lambda counters, pub: {c for c in counters if c in pub["pub"].video.sent_at}  # noqa: E731
+            ev = await vconn.call(vh, {"request": "configure", "streams": [{"mid": "nope", "send": False}]})
+            self.assertEqual(ev["plugindata"]["data"]["error_code"], 428)
+            ev = await vconn.call(vh, {"request": "configure", "streams": [{"mid": mid_a, "send": False}]})
+            self.assertEqual(ev["plugindata"]["data"].get("configured"), "ok", ev)
+            await asyncio.sleep(0.7)
+            before_a, before_b = len(sub.counters_by_mid[mid_a]), len(sub.counters_by_mid[mid_b])
+            await asyncio.sleep(1.0)
+            self.assertEqual(len(sub.counters_by_mid[mid_a]), before_a, "a mid configured send:false kept flowing")
+            self.assertGreater(len(sub.counters_by_mid[mid_b]), before_b + 10, "the other mid stopped too")
+            on = time.monotonic()
+            ev = await vconn.call(vh, {"request": "configure", "streams": [{"mid": mid_a, "send": True}]})
+            self.assertEqual(ev["plugindata"]["data"].get("configured"), "ok", ev)
+            await self._wait_new_frames(sub, mid_a, first, on)
+
+            # `switch`: the first video mid now carries the second publisher's video, without SDP.
+            bad = await vconn.call(vh, {"request": "switch", "streams": [
+                {"feed": second["id"], "mid": feed_mid_of[(second["id"], "audio")], "sub_mid": mid_a}]})
+            self.assertEqual(bad["plugindata"]["data"]["error_code"], 430, "audio onto a video mid")
+            bad = await vconn.call(vh, {"request": "switch", "streams": [{"feed": 777, "mid": "1", "sub_mid": mid_a}]})
+            self.assertEqual(bad["plugindata"]["data"]["error_code"], 428)
+            on = time.monotonic()
+            ev = await vconn.call(vh, {"request": "switch", "streams": [
+                {"feed": second["id"], "mid": feed_mid_of[(second["id"], "video")], "sub_mid": mid_a}]})
+            switched = ev["plugindata"]["data"]
+            self.assertEqual((switched.get("switched"), switched.get("changes")), ("ok", 1), switched)
+            self.assertEqual([s["feed_id"] for s in switched["streams"] if s["mid"] == mid_a], [second["id"]])
+            await self._wait_new_frames(sub, mid_a, second, on)
+            await asyncio.sleep(0.5)
+            first_after = from_pub(sub.counters_by_mid[mid_a], first)
+            await asyncio.sleep(1.0)
+            self.assertEqual(from_pub(sub.counters_by_mid[mid_a], first), first_after,
+                             "the switched mid still shows the first publisher")
+            self.assertEqual(sub.unreadable, 0, "a frame decoded after the switch was not a clean picture")
         finally:
             for p in peers:
                 await p.close()

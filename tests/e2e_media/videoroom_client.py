@@ -261,6 +261,7 @@ class Subscriber(_Peer):
         super().__init__()
         self.name = name
         self.counters = {}           # counter -> time.monotonic() when decoded
+        self.counters_by_mid = {}    # mid -> {counter: time decoded}, per video m-line
         self.decoded = 0
         self.unreadable = 0
         self.audio_frames = 0
@@ -272,6 +273,8 @@ class Subscriber(_Peer):
                 self._video(track) if track.kind == "video" else self._audio(track)))
 
     async def _video(self, track):
+        mid = next((t.mid for t in self.pc.getTransceivers() if t.receiver.track is track), None)
+        by_mid = self.counters_by_mid.setdefault(mid, {})
         while True:
             try:
                 frame = await track.recv()
@@ -281,7 +284,9 @@ class Subscriber(_Peer):
             counter = media.read_counter(media.luma_of(frame))
             if counter is None:
                 self.unreadable += 1
-            elif counter not in self.counters:
+                continue
+            by_mid.setdefault(counter, time.monotonic())
+            if counter not in self.counters:
                 self.counters[counter] = time.monotonic()
 
     async def _audio(self, track):
