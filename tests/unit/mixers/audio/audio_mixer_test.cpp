@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <complex>
 #include <map>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "core/media/rtp_packet.h"
@@ -225,6 +228,50 @@ TEST(OpusCodec, ConcealsALostPacket) {
 TEST(OpusCodec, RefusesRatesOpusDoesNotHave) {
   EXPECT_THROW(OpusEncoder({44100, 0, 4, 0}), std::runtime_error);
   EXPECT_THROW(OpusDecoder(11025), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace junction::mixers
+
+namespace junction::mixers {
+namespace {
+
+// The threads of a real room: the mixer's own 20 ms thread, a media worker pushing packets, the
+// control loop changing participants and settings meanwhile (run under TSan to check the locking).
+TEST(AudioMixerThreads, TicksOnItsOwnThreadWhileOthersPushAndChangeThings) {
+  std::atomic<uint64_t> packets{0};
+  AudioMixer mixer(MixerSettings{}, [&](std::span<const OutgoingPacket> out) { packets += out.size(); });
+  std::vector<std::shared_ptr<MixerParticipant>> people;
+  for (uint64_t id = 1; id <= 3; ++id) {
+    people.push_back(mixer.add(id));
+    people.back()->set_send(true, 111, static_cast<uint32_t>(id));
+  }
+  mixer.start();
+  std::atomic<bool> done{false};
+  std::thread worker([&] {
+    OpusEncoder encoder({kRate, 24000, 4, 0});
+    std::vector<int16_t> pcm(kFrame, 2000);
+    auto packet = encoder.encode(pcm);
+    std::vector<uint8_t> bytes(packet.begin(), packet.end());
+    for (uint16_t seq = 0; !done; ++seq) {
+      for (auto& p : people) p->push(seq, seq * 960u, bytes, uint8_t{20});
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  for (int i = 0; i < 10; ++i) {
+    people[0]->set_muted(i % 2 == 0);
+    people[1]->set_volume(50 + i);
+    auto extra = mixer.add(100 + static_cast<uint64_t>(i));
+    extra->set_send(true, 111, 7);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    mixer.remove(100 + static_cast<uint64_t>(i));
+    (void)mixer.stats();
+  }
+  done = true;
+  worker.join();
+  mixer.stop();
+  EXPECT_GT(mixer.stats().ticks, 5u);
+  EXPECT_GT(packets.load(), 10u);
 }
 
 }  // namespace
