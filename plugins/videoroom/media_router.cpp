@@ -85,6 +85,15 @@ void RoomMedia::request_keyframe(plugin::Services& services, HandleId publisher,
   services.send_keyframe_request(publisher, stream.mindex);
 }
 
+void RoomMedia::on_data(plugin::Services& services, HandleId publisher, const media::DataMessage& message) {
+  apply_pending();
+  if (!routes_.publishers.count(publisher)) return;
+  for (const auto& [subscriber, route] : routes_.subscribers)
+    if (std::any_of(route.by_mindex.begin(), route.by_mindex.end(),
+                    [publisher](const SubscriberRoute::Source& s) { return s.publisher == publisher; }))
+      services.relay_data(subscriber, message);
+}
+
 void RoomMedia::on_rtp(plugin::Services& services, HandleId handle, const media::IncomingRtp& packet) {
   apply_pending();
   auto it = routes_.publishers.find(handle);

@@ -103,6 +103,8 @@ class RoomMedia {
   // Media worker.
   void on_rtp(plugin::Services& services, HandleId handle, const media::IncomingRtp& packet);
   void on_keyframe_request(plugin::Services& services, HandleId subscriber, int mindex);
+  // A publisher's data channel message goes to every subscriber of that publisher.
+  void on_data(plugin::Services& services, HandleId publisher, const media::DataMessage& message);
   bool knows(HandleId handle);  // the handle has a route here (after applying pending commands)
 
  private:

@@ -146,9 +146,11 @@ VideoRoomPlugin::Reply VideoRoomPlugin::join_subscriber(HandleId handle, Room& r
   Subscriber sub;
   sub.handle = handle;
   json streams_json = json::array();
+  bool with_data = false;
   for (const auto& [feed, mid] : wanted) {
     Participant* p = room.find_participant(feed);
     if (p == nullptr || !p->published) throw RequestError(kErrorNoSuchFeed, "No such feed (" + std::to_string(feed) + ")");
+    with_data = with_data || p->data;
     bool found = false;
     for (const StreamInfo& source : p->streams) {
       if (mid && source.mid != *mid) continue;
@@ -171,6 +173,17 @@ VideoRoomPlugin::Reply VideoRoomPlugin::join_subscriber(HandleId handle, Room& r
     if (!found) throw RequestError(kErrorNoSuchFeed, "No such mid (" + mid.value_or("") + ") in feed " + std::to_string(feed));
   }
   media::SessionDescription offer = make_subscriber_offer(sub.streams, random_id());
+  if (with_data) {
+    // The publishers' data channel messages come on channels we open on this line.
+    media::MediaSection m;
+    m.kind = "application";
+    m.protocol = "UDP/DTLS/SCTP";
+    m.formats = {"webrtc-datachannel"};
+    m.mid = std::to_string(offer.media.size());
+    m.sctp_port = 5000;
+    m.max_message_size = 262144;
+    offer.media.push_back(std::move(m));
+  }
   // Routes: every stream gets an inactive target until `start` brings the answer.
   std::vector<SubscriberRoute::Source> sources;
   std::vector<std::tuple<HandleId, int, int, VideoCodec, uint8_t>> targets;
@@ -215,6 +228,7 @@ VideoRoomPlugin::Reply VideoRoomPlugin::publish(HandleId handle, const json& bod
   options.audio_codecs = room->settings.audiocodecs;
   options.video_codecs = room->settings.videocodecs;
   options.send = false;  // a publisher only sends to us
+  options.accept_data = true;
   media::SessionDescription answer;
   try {
     answer = media::make_answer(*offer, options);
@@ -224,6 +238,8 @@ VideoRoomPlugin::Reply VideoRoomPlugin::publish(HandleId handle, const json& bod
   std::vector<StreamInfo> streams = accepted_streams(answer);
   if (streams.empty()) throw RequestError(kErrorInvalidSdp, "No audio or video stream with a codec this room allows");
   p.streams = streams;
+  p.data = std::any_of(answer.media.begin(), answer.media.end(),
+                       [](const media::MediaSection& m) { return m.kind == "application" && !m.rejected(); });
   p.published = true;
   uint64_t bitrate = room->settings.bitrate;
   if (p.bitrate > 0) bitrate = bitrate > 0 ? std::min(bitrate, p.bitrate) : p.bitrate;
@@ -503,6 +519,10 @@ void VideoRoomPlugin::hangup_media(HandleId handle) {
 
 void VideoRoomPlugin::incoming_rtp(HandleId handle, const media::IncomingRtp& packet) {
   if (auto media = directory_.find(handle)) media->on_rtp(*services_, handle, packet);
+}
+
+void VideoRoomPlugin::incoming_data(HandleId handle, const media::DataMessage& message) {
+  if (auto media = directory_.find(handle)) media->on_data(*services_, handle, message);
 }
 
 void VideoRoomPlugin::incoming_keyframe_request(HandleId handle, int mindex) {

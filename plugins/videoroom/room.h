@@ -69,6 +69,7 @@ struct Participant {  // a publisher handle, publishing or not
   std::string display;
   bool published = false;
   std::vector<StreamInfo> streams;
+  bool data = false;  // published a data channel m-line too (relayed to its subscribers)
   bool audio_active = true, video_active = true;
   uint64_t bitrate = 0;
   json to_json() const;  // {id, display, streams} as in `publishers` lists

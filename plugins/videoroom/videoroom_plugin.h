@@ -39,6 +39,7 @@ class VideoRoomPlugin final : public plugin::Plugin {
   void setup_media(HandleId handle) override;
   void hangup_media(HandleId handle) override;
   void incoming_rtp(HandleId handle, const media::IncomingRtp& packet) override;
+  void incoming_data(HandleId handle, const media::DataMessage& message) override;
   void incoming_keyframe_request(HandleId handle, int mindex) override;
 
  private:
