@@ -102,13 +102,13 @@ void Gateway::rebind(Session& session, std::shared_ptr<signaling::ClientConnecti
   else session.orphaned_since = Clock::now();
 }
 
-void Gateway::destroy_session(uint64_t id, std::string_view why) {
+void Gateway::destroy_session(uint64_t id, std::string_view why, bool notify_handles) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return;
   Session& session = *it->second;
   std::vector<uint64_t> handle_ids;
   for (auto& [handle_id, handle] : session.handles) handle_ids.push_back(handle_id);
-  for (uint64_t handle_id : handle_ids) detach(session, handle_id, /*notify=*/true);
+  for (uint64_t handle_id : handle_ids) detach(session, handle_id, notify_handles);
   if (session.connection) session.connection->unbind(id);
   publish(EventType::kSession, session, 0, {{"name", "destroyed"}, {"reason", std::string(why)}});
   sessions_.erase(it);
@@ -178,7 +178,7 @@ void Gateway::shutdown() {
   drain_deferred();  // events already produced still reach their clients
   std::vector<uint64_t> ids;
   for (auto& [id, session] : sessions_) ids.push_back(id);
-  for (uint64_t id : ids) destroy_session(id, "server shutting down");
+  for (uint64_t id : ids) destroy_session(id, "server shutting down", /*notify_handles=*/true);
   plugins_.shutdown_all();
   timers_.clear();
   sweep_timer_.stop();

@@ -65,8 +65,10 @@ class Gateway : public plugin::Services, private SessionObserver {
   Session* find_session(uint64_t id);
   // `requested_id` 0: a random id. Throws ApiException 468 (taken) or 472 (limit, not accepting).
   Session& create_session(uint64_t requested_id, std::shared_ptr<signaling::ClientConnection> connection);
-  // Detaches every handle (each gets `detached`) and forgets the session.
-  void destroy_session(uint64_t id, std::string_view why);
+  // Detaches every handle and forgets the session. As with Janus, the client is not sent a
+  // `detached` per handle (janus.js, over HTTP, would answer one with a `detach` for a session
+  // that is gone), except at shutdown (`notify_handles`), where it is the last word it gets.
+  void destroy_session(uint64_t id, std::string_view why, bool notify_handles = false);
   // Throws ApiException 460 (no such plugin) or 461 (the plugin refused).
   Handle& attach(Session& session, std::string_view package, std::string opaque_id);
   // Tells the plugin, forgets the handle and, when `notify`, sends `detached` to the client

@@ -134,8 +134,9 @@ class FlowTests(_Base):
         r = await self.req(api, {"janus": "destroy", "transaction": tx}, sid)
         self.assertEqual(r, {"janus": "success", "session_id": sid, "transaction": tx})
         if api.kind == "ws":
-            ev = await api.event(sid, lambda m: m.get("janus") == "detached")
-            self.assertEqual(ev, {"janus": "detached", "session_id": sid, "sender": hid})
+            # As with Janus, the handles of a destroyed session go without a `detached` each.
+            await asyncio.sleep(0.3)
+            self.assertFalse([m for m in api.client.history if m.get("janus") == "detached"])
         else:
             status, body = await asyncio.wait_for(poll, 5)
             self.assertEqual(status, 200, body)
@@ -195,8 +196,6 @@ class FlowTests(_Base):
         # Once destroyed, the id is free again.
         r = await self.req(api, {"janus": "destroy"}, wanted)
         self.assertEqual(r.get("janus"), "success", r)
-        if api.kind == "ws":
-            await api.event(wanted, lambda m: m.get("janus") == "detached" and m.get("sender") == hid)
         r = await self.req(other, {"janus": "create", "id": wanted})
         self.assertEqual(r.get("janus"), "success", r)
         self.assertEqual(r["data"]["id"], wanted, r)
