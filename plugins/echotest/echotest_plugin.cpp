@@ -3,7 +3,7 @@
 // keyframe requests from the receiving side are passed to the sending side. Data channel
 // messages come back on their channel: binary ones byte for byte, text ones inside a reply that
 // quotes them (as Janus's EchoTest answers).
-#include <openssl/rand.h>
+#include "plugins/common/random_ids.h"
 
 #include <atomic>
 #include <chrono>
@@ -60,12 +60,6 @@ std::vector<std::string> codec_list(const std::string& text) {
   for (std::string item; std::getline(in, item, ',');)
     if (!item.empty()) out.push_back(item);
   return out;
-}
-
-uint32_t random_ssrc() {
-  uint32_t value = 0;
-  RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof value);
-  return value == 0 ? 1 : value;
 }
 
 class EchoTest final : public junction::plugin::Plugin {
@@ -192,7 +186,7 @@ class EchoTest final : public junction::plugin::Plugin {
     if (!settings.videocodec.empty()) options.video_codecs = codec_list(settings.videocodec);
     for (const auto& m : offer->media)
       if ((m.kind == "audio" || m.kind == "video") && !m.mid.empty())
-        options.send_streams[m.mid] = {random_ssrc(), random_ssrc(), "junction-echotest", "junction-echotest",
+        options.send_streams[m.mid] = {junction::plugins::random_ssrc(), junction::plugins::random_ssrc(), "junction-echotest", "junction-echotest",
                                        "junction-echotest-" + m.kind + m.mid};
     try {
       junction::media::SessionDescription answer = junction::media::make_answer(*offer, options);

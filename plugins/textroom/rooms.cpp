@@ -1,6 +1,6 @@
 #include "plugins/textroom/rooms.h"
 
-#include <openssl/rand.h>
+#include "plugins/common/random_ids.h"
 
 #include <chrono>
 #include <ctime>
@@ -54,12 +54,6 @@ template <typename T>
 T required(std::optional<T> value, const char* key) {
   if (!value) throw RequestError(kMissingElement, std::string("Missing element (") + key + ")");
   return std::move(*value);
-}
-
-uint64_t random_room_id() {
-  uint64_t value = 0;
-  RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof value);
-  return (value & ((uint64_t{1} << 53) - 1)) | 1;  // janus.js reads ids as doubles
 }
 
 // The date of a message as Janus writes it: local time, ISO 8601 with the UTC offset.
@@ -166,7 +160,7 @@ json Rooms::create(const json& r) {
   }
   if (id && rooms_.count(*id)) throw RequestError(kRoomExists, "Room " + std::to_string(*id) + " already exists");
   room.id = id.value_or(0);
-  while (room.id == 0 || rooms_.count(room.id)) room.id = random_room_id();
+  while (room.id == 0 || rooms_.count(room.id)) room.id = plugins::random_id();
   if (room.description.empty()) room.description = "Room " + std::to_string(room.id);
   uint64_t created = room.id;
   rooms_.emplace(created, std::move(room));
