@@ -48,9 +48,10 @@ void LwsService::destroy() {
 lws_vhost* LwsService::add_vhost(const std::string& name, const std::string& bind, int port,
                                  const lws_protocols* protocols, const lws_http_mount* mounts) {
   lws_context_creation_info info{};
-  info.vhost_name = name.c_str();
+  // lws keeps these pointers for the vhost's lifetime (it does not copy them): keep the strings.
+  info.vhost_name = vhost_strings_.emplace_back(name).c_str();
   info.port = port;
-  info.iface = bind.c_str();
+  info.iface = vhost_strings_.emplace_back(bind).c_str();
   info.protocols = protocols;
   info.mounts = mounts;
   // An IPv4 bind address listens on an IPv4 socket only.

@@ -4,6 +4,7 @@
 #include <libwebsockets.h>
 #include <uv.h>
 
+#include <list>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,7 @@ class LwsService {
 
  private:
   TlsFiles tls_;
+  std::list<std::string> vhost_strings_;  // names and addresses lws points to (list: stable addresses)
   lws_context* context_ = nullptr;
   bool destroy_started_ = false;
   void* foreign_loops_[1];
