@@ -107,19 +107,6 @@ def proc_stats(pid):
     return threads, fds, rss
 
 
-def sanitizer_runtime(pid):
-    """The name of the sanitizer runtime mapped into a process (libasan, libtsan...), or None."""
-    try:
-        with open(f"/proc/{pid}/maps") as f:
-            for line in f:
-                m = re.search(r"/(lib[at]san)\.so", line)
-                if m:
-                    return m.group(1)
-    except OSError:
-        pass
-    return None
-
-
 # ---------------------------------------------------------------------------------------------
 # SDP helpers
 
@@ -514,7 +501,7 @@ class ConsentVanishTest(unittest.TestCase):
         self.assertGreaterEqual(latencies[0], CONSENT_TIMEOUT - 1.0, latencies)
         self.assertLessEqual(final[0], baseline[0] + THREAD_FD_SLACK, f"threads: {samples}")
         self.assertLessEqual(final[1], baseline[1] + THREAD_FD_SLACK, f"fds: {samples}")
-        sanitizer = sanitizer_runtime(self.server.proc.pid)
+        sanitizer = js.sanitizer_runtime(self.server.proc.pid)
         if sanitizer:
             # ASan keeps freed memory in its quarantine (256 MB by default): RSS says nothing.
             print(f"RSS check skipped: the server runs with {sanitizer}", file=sys.stderr, flush=True)

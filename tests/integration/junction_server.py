@@ -68,6 +68,20 @@ def check_binary():
     return BINARY
 
 
+def sanitizer_runtime(pid):
+    """The name of the sanitizer runtime mapped into a process (libasan, libtsan...), or None.
+    Their allocators keep freed memory in quarantine, so RSS checks do not apply under them."""
+    try:
+        with open(f"/proc/{pid}/maps") as f:
+            for line in f:
+                m = re.search(r"/(lib[at]san)\.so", line)
+                if m:
+                    return m.group(1)
+    except OSError:
+        pass
+    return None
+
+
 def run_binary(args, timeout=10.0):
     """Runs the binary to completion (for --help, --version, config errors). Returns CompletedProcess."""
     check_binary()
