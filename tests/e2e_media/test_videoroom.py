@@ -43,6 +43,41 @@ class _ServerTest(unittest.TestCase):
     def context(self):
         return "\n--- server log ---\n" + self.server.log()[-4000:]
 
+    async def watch_feeds(self, watching, settle):
+        """`watching`: [(subscriber, [publisher members])]. Waits for each subscriber's first frame of
+        each of its sources, lets it settle, measures MULTI_SECONDS, and asserts that every feed sent
+        enough frames, >= 90 % of them were decoded, and nothing decoded came from elsewhere."""
+        deadline = time.monotonic() + 15
+        while True:
+            waiting = [sub.name for sub, sources in watching for o in sources
+                       if not set(sub.counters) & set(o["pub"].video.sent_at)]
+            if not waiting:
+                break
+            self.assertLess(time.monotonic(), deadline, f"no frame decoded by {waiting}" + self.context())
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(settle)
+        t0 = time.monotonic()
+        await asyncio.sleep(MULTI_SECONDS)
+        t1 = time.monotonic()
+        await asyncio.sleep(1.5)
+        summary, results = [], []
+        for sub, sources in watching:
+            for o in sources:
+                window = {c for c, t in o["pub"].video.sent_at.items() if t0 <= t <= t1}
+                got = window & set(sub.counters)
+                ratio = len(got) / max(1, len(window))
+                summary.append(f"{sub.name} {o['name']}: {len(got)}/{len(window)} ({ratio:.1%}), "
+                               f"decoded {sub.decoded}, audio frames {sub.audio_frames}")
+                results.append((len(window), ratio))
+            sent = set().union(*(o["pub"].video.sent_at for o in sources))
+            self.assertEqual([c for c in sub.counters if c not in sent], [], f"{sub.name}: foreign counters")
+        summary = "\n".join(summary)
+        print("\n" + summary, file=sys.stderr, flush=True)
+        for frames, ratio in results:
+            self.assertGreater(frames, 0.6 * 30 * MULTI_SECONDS, summary)
+            self.assertGreaterEqual(ratio, 0.9, summary + self.context())
+        return summary
+
 
 class RoomManagementTest(_ServerTest):
     """Synchronous requests, async joins and the error codes of API.md §4."""
@@ -509,37 +544,9 @@ class MultistreamTest(_ServerTest):
                 m["sub"], m["sources"], m["sub_handle"], m["attached"] = sub, sources, sh, attached
             for m, _ in plan:
                 await m["sub"].wait_connected()
-            deadline = time.monotonic() + 15
-            while True:
-                waiting = [m["sub"].name for m, sources in plan for o in sources
-                           if not set(m["sub"].counters) & set(o["pub"].video.sent_at)]
-                if not waiting:
-                    break
-                self.assertLess(time.monotonic(), deadline, f"no frame decoded by {waiting}" + self.context())
-                await asyncio.sleep(0.1)
-            await asyncio.sleep(0.5)
-            t0 = time.monotonic()
-            await asyncio.sleep(MULTI_SECONDS)
-            t1 = time.monotonic()
-            await asyncio.sleep(1.5)
-            summary, results = [], []
-            for m, sources in plan:
-                sub = m["sub"]
-                for o in sources:
-                    window = {c for c, t in o["pub"].video.sent_at.items() if t0 <= t <= t1}
-                    got = window & set(sub.counters)
-                    ratio = len(got) / max(1, len(window))
-                    summary.append(f"{sub.name} {o['name']}: {len(got)}/{len(window)} ({ratio:.1%}), "
-                                   f"decoded {sub.decoded}, audio frames {sub.audio_frames}")
-                    results.append((len(window), ratio))
-                sent = set().union(*(o["pub"].video.sent_at for o in sources))
-                self.assertEqual([c for c in sub.counters if c not in sent], [], f"{sub.name}: foreign counters")
-            print("\n" + "\n".join(summary), file=sys.stderr, flush=True)
-            for frames, ratio in results:
-                self.assertGreater(frames, 0.6 * 30 * MULTI_SECONDS, "\n".join(summary))
-                self.assertGreaterEqual(ratio, 0.9, "\n".join(summary) + self.context())
+            summary = await self.watch_feeds([(m["sub"], sources) for m, sources in plan], settle=0.5)
             # The viewer gets both publishers' audio too (two audio m-lines).
-            self.assertGreater(members[2]["sub"].audio_frames, 2 * 25 * MULTI_SECONDS, "\n".join(summary))
+            self.assertGreater(members[2]["sub"].audio_frames, 2 * 25 * MULTI_SECONDS, summary)
 
             # Subscriber `configure`: the viewer stops the first feed's video mid, then takes it again.
             viewer = members[2]
@@ -639,34 +646,7 @@ class FullMeshTest(_ServerTest):
                 m["sub"], m["others"] = sub, others
             for m in members:
                 await m["sub"].wait_connected()
-            deadline = time.monotonic() + 15
-            while True:
-                waiting = [m["sub"].name for m in members for o in m["others"]
-                           if not set(m["sub"].counters) & set(o["pub"].video.sent_at)]
-                if not waiting:
-                    break
-                self.assertLess(time.monotonic(), deadline, f"no frame decoded by {waiting}" + self.context())
-                await asyncio.sleep(0.1)
-            await asyncio.sleep(3.0)
-            t0 = time.monotonic()
-            await asyncio.sleep(MULTI_SECONDS)
-            t1 = time.monotonic()
-            await asyncio.sleep(1.5)
-            summary, results = [], []
-            for m in members:
-                sub = m["sub"]
-                for o in m["others"]:
-                    window = {c for c, t in o["pub"].video.sent_at.items() if t0 <= t <= t1}
-                    got = window & set(sub.counters)
-                    ratio = len(got) / max(1, len(window))
-                    summary.append(f"{sub.name} {o['name']}: {len(got)}/{len(window)} ({ratio:.1%})")
-                    results.append((len(window), ratio))
-                sent = set().union(*(o["pub"].video.sent_at for o in m["others"]))
-                self.assertEqual([c for c in sub.counters if c not in sent], [], f"{sub.name}: foreign counters")
-            print("\n" + "\n".join(summary), file=sys.stderr, flush=True)
-            for frames, ratio in results:
-                self.assertGreater(frames, 0.6 * 30 * MULTI_SECONDS, "\n".join(summary))
-                self.assertGreaterEqual(ratio, 0.9, "\n".join(summary) + self.context())
+            await self.watch_feeds([(m["sub"], m["others"]) for m in members], settle=3.0)
         finally:
             for p in peers:
                 await p.close()
