@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libuv1-dev libwebsockets-dev libssl-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libglib2.0-dev libnice-dev libsrtp2-dev libusrsctp-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev libopus-dev
+  libcurl4-openssl-dev  # the load generator's HTTP client (tests/bench/loadgen)
   # tests
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   python3 python3-websockets python3-aiohttp python3-aiortc python3-numpy openssl

@@ -1,0 +1,454 @@
+// loadgen: many WebRTC peers in one process against a Janus-API server (Junction or Debian's
+// janus), over the HTTP API, with the project's own transports in the client role.
+//
+// Scenarios:
+//   fanout      --rooms R --subscribers N: per room one publisher (Opus + VP8) and N subscribers
+//   mesh        --rooms R --participants P: per room P publishers, each also subscribing (one
+//               multistream PeerConnection) to the P-1 others
+//   audiobridge --talkers T --listeners L: one audiobridge room; talkers send a tone, listeners
+//               near-silence, every packet with the RFC 6464 level; everyone receives the mix
+//
+// Flow: set everything up (publishers first, then subscribers on --parallel setup threads),
+// wait until every receiver has media, warm up, then measure for --duration seconds: the
+// server's CPU time (/proc/<pid>/stat, utime + stime) and what the receivers got. RSS is read
+// before the first PeerConnection and after the last. Progress goes to stderr; the result is
+// one JSON object on stdout. Everything is bounded in count and time; any setup failure is
+// reported (and counted) rather than retried.
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "core/base/log.h"
+#include "tests/bench/loadgen/janus_http.h"
+#include "tests/bench/loadgen/peer.h"
+#include "transports/dtls_certificate.h"
+
+namespace junction::loadgen {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string url = "http://127.0.0.1:8088/janus";
+  std::string server = "server";  // a label for the report
+  int pid = 0;                    // the server's pid for CPU and RSS (0: not measured)
+  std::string scenario = "fanout";
+  int rooms = 1, subscribers = 10, participants = 6, talkers = 5, listeners = 20;
+  double duration = 10, warmup = 2;
+  int workers = 2, parallel = 4;
+  double setup_timeout = 120;  // whole setup phase, seconds
+};
+
+void progress(const std::string& line) {
+  std::cerr << "[loadgen] " << line << std::endl;
+}
+
+struct ProcSample {
+  double cpu_s = 0;
+  long rss_kb = 0;
+};
+
+ProcSample sample(int pid) {
+  ProcSample s;
+  if (pid <= 0) return s;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), {});
+  // Fields after the command name (which may contain spaces) start after the last ')'.
+  auto close = text.rfind(')');
+  if (close != std::string::npos) {
+    std::istringstream in(text.substr(close + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && in >> field; ++i) {
+      if (i == 14) utime = std::stoull(field);
+      if (i == 15) stime = std::stoull(field);
+    }
+    s.cpu_s = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) s.rss_kb = std::stol(line.substr(6));
+  return s;
+}
+
+double self_cpu_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+template <typename T>
+double percentile(std::vector<T> v, double p) {
+  if (v.empty()) return 0;
+  size_t k = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+  return static_cast<double>(v[k]);
+}
+
+// Runs f(0..count-1) on `threads` threads; returns the failures' messages.
+std::vector<std::string> parallel_for(int count, int threads, const std::function<void(int)>& f) {
+  std::atomic<int> next{0};
+  std::mutex mutex;
+  std::vector<std::string> failures;
+  std::vector<std::thread> pool;
+  for (int t = 0; t < std::max(1, threads); ++t)
+    pool.emplace_back([&] {
+      for (int i = next++; i < count; i = next++) {
+        try {
+          f(i);
+        } catch (const std::exception& e) {
+          std::lock_guard lock(mutex);
+          failures.push_back(e.what());
+        }
+      }
+    });
+  for (auto& t : pool) t.join();
+  return failures;
+}
+
+class Run {
+ public:
+  explicit Run(const Options& o) : o_(o), api_(o.url), workers_(o.workers) {
+    config_.ice.local_addresses = {"127.0.0.1"};
+    config_.certificate = transports::DtlsCertificate::generate();
+    for (std::size_t i = 0; i < workers_.size(); ++i) pacers_.push_back(std::make_unique<Pacer>(workers_.at(i)));
+    tone_frames_ = std::make_shared<std::vector<std::vector<uint8_t>>>(encode_opus_loop(440, 6000));
+    quiet_frames_ = std::make_shared<std::vector<std::vector<uint8_t>>>(encode_opus_loop(0, 0));
+    if (tone_frames_->empty() || quiet_frames_->empty()) throw std::runtime_error("the Opus encoder gave no usable frames");
+  }
+
+  ~Run() {
+    for (auto& p : pacers_) p.reset();  // no more sends before the peers go
+    api_.destroy_session();
+    peers_.clear();
+  }
+
+  json execute() {
+    api_.create_session();
+    progress("session " + std::to_string(api_.session()) + " on " + o_.url + " (" + o_.server + ")");
+    setup_start_ = Clock::now();
+    if (o_.scenario == "audiobridge") setup_audiobridge();
+    else setup_videoroom();
+    return measure();
+  }
+
+ private:
+  Peer& new_peer(PeerOptions options, bool receives) {
+    std::lock_guard lock(peers_mutex_);
+    uint64_t id = peers_.size() + 1;
+    auto& worker = workers_.at(id % workers_.size());
+    peers_.push_back(std::make_unique<Peer>(worker, id, config_, std::move(options)));
+    pacer_of_[peers_.back().get()] = pacers_[id % workers_.size()].get();
+    if (receives) receivers_.push_back(peers_.back().get());
+    return *peers_.back();
+  }
+
+  void expect_ok(const std::string& what, const std::string& failure) {
+    if (!failure.empty()) throw std::runtime_error(what + ": " + failure);
+  }
+
+  // The plugin's data of an event with a JSEP, waited for on `handle`.
+  json wait_jsep(uint64_t handle, const std::string& what) {
+    auto event = api_.wait_event(handle, [](const json& e) { return e.contains("jsep") || e.value("janus", "") == "hangup"; }, 20s);
+    if (!event) throw std::runtime_error(what + ": no answer with a JSEP within 20 s");
+    if (!event->contains("jsep")) throw std::runtime_error(what + ": hangup: " + event->dump());
+    return *event;
+  }
+
+  json wait_plugin_event(uint64_t handle, const std::string& key, const std::string& what) {
+    auto event = api_.wait_event(
+        handle,
+        [&](const json& e) {
+          const json* data = e.contains("plugindata") ? &e["plugindata"]["data"] : nullptr;
+          return data != nullptr && (data->contains(key) || data->contains("error"));
+        },
+        20s);
+    if (!event) throw std::runtime_error(what + ": no event within 20 s");
+    const json& data = (*event)["plugindata"]["data"];
+    if (data.contains("error")) throw std::runtime_error(what + ": " + data.dump());
+    return data;
+  }
+
+  void trickle_to(uint64_t handle, Peer& peer) {
+    api_.on_trickle(handle, [&peer](const json& c) {
+      if (c.value("completed", false)) peer.remote_candidate("");
+      else if (c.contains("candidate")) peer.remote_candidate(c["candidate"].get<std::string>());
+    });
+  }
+
+  // Our offer, the server's answer, a connected PeerConnection; `request` carries the offer.
+  void publish(Peer& peer, uint64_t handle, const json& request, const std::string& what) {
+    std::string offer = peer.make_offer(10s);
+    if (offer.empty()) throw std::runtime_error(what + ": could not build an offer");
+    trickle_to(handle, peer);
+    api_.message(handle, request, {{"type", "offer"}, {"sdp", offer}});
+    json event = wait_jsep(handle, what);
+    expect_ok(what + ": answer", peer.accept_answer(event["jsep"]["sdp"].get<std::string>()));
+    if (!peer.wait_connected(15s)) throw std::runtime_error(what + ": not connected: " + peer.close_reason());
+    Pacer* pacer = nullptr;
+    {
+      std::lock_guard lock(peers_mutex_);
+      pacer = pacer_of_.at(&peer);
+    }
+    peer.start_sending(*pacer);
+  }
+
+  void setup_videoroom() {
+    const bool mesh = o_.scenario == "mesh";
+    const int publishers_per_room = mesh ? o_.participants : 1;
+    uint64_t admin = api_.attach("janus.plugin.videoroom");
+    std::vector<uint64_t> rooms;
+    for (int r = 0; r < o_.rooms; ++r) {
+      uint64_t room = 7000000 + static_cast<uint64_t>(getpid() % 10000) * 100 + static_cast<uint64_t>(r);
+      json reply = api_.message(admin, {{"request", "create"}, {"room", room}, {"publishers", publishers_per_room + 1},
+                                        {"videocodec", "vp8"}, {"audiocodec", "opus"}, {"bitrate", 0}});
+      if (!reply.contains("plugindata") || !reply["plugindata"]["data"].contains("room"))
+        throw std::runtime_error("room create refused: " + reply.dump());
+      rooms.push_back(room);
+    }
+    baseline_ = sample(o_.pid);
+    progress(std::to_string(rooms.size()) + " room(s) created; server RSS " + std::to_string(baseline_.rss_kb) + " kB");
+
+    // Publishers, all rooms.
+    int total_publishers = o_.rooms * publishers_per_room;
+    std::vector<uint64_t> feed(static_cast<size_t>(total_publishers), 0);
+    auto failures = parallel_for(total_publishers, o_.parallel, [&](int i) {
+      uint64_t room = rooms[static_cast<size_t>(i / publishers_per_room)];
+      PeerOptions po;
+      po.send_audio = po.send_video = true;
+      po.source_index = static_cast<uint32_t>(i);
+      po.opus_frames = tone_frames_;
+      po.audio_level = 30;
+      Peer& peer = new_peer(po, false);
+      peer.mark_created();
+      uint64_t handle = api_.attach("janus.plugin.videoroom");
+      api_.message(handle, {{"request", "join"}, {"ptype", "publisher"}, {"room", room}, {"display", "pub" + std::to_string(i)}});
+      json joined = wait_plugin_event(handle, "id", "publisher " + std::to_string(i) + " join");
+      feed[static_cast<size_t>(i)] = joined["id"].get<uint64_t>();
+      publish(peer, handle, {{"request", "publish"}, {"audio", true}, {"video", true}}, "publisher " + std::to_string(i));
+      ++publishers_ok_;
+    });
+    report_failures("publishers", failures);
+    progress(std::to_string(publishers_ok_.load()) + "/" + std::to_string(total_publishers) + " publishers sending");
+
+    // Subscribers: fan-out N per room to its publisher; mesh one per participant to the others.
+    int per_room = mesh ? o_.participants : o_.subscribers;
+    int total = o_.rooms * per_room;
+    failures = parallel_for(total, o_.parallel, [&](int i) {
+      int r = i / per_room, j = i % per_room;
+      json streams = json::array();
+      for (int p = 0; p < publishers_per_room; ++p) {
+        if (mesh && p == j) continue;
+        uint64_t f = feed[static_cast<size_t>(r * publishers_per_room + p)];
+        if (f != 0) streams.push_back({{"feed", f}});
+      }
+      if (streams.empty()) throw std::runtime_error("subscriber " + std::to_string(i) + ": no publisher to subscribe to");
+      PeerOptions po;
+      po.receive = true;
+      Peer& peer = new_peer(po, true);
+      peer.mark_created();
+      uint64_t handle = api_.attach("janus.plugin.videoroom");
+      trickle_to(handle, peer);
+      api_.message(handle, {{"request", "join"}, {"ptype", "subscriber"}, {"room", rooms[static_cast<size_t>(r)]}, {"streams", streams}});
+      json event = wait_jsep(handle, "subscriber " + std::to_string(i));
+      std::string error;
+      std::string answer = peer.answer_offer(event["jsep"]["sdp"].get<std::string>(), 10s, &error);
+      if (answer.empty()) throw std::runtime_error("subscriber " + std::to_string(i) + ": " + error);
+      api_.message(handle, {{"request", "start"}, {"room", rooms[static_cast<size_t>(r)]}}, {{"type", "answer"}, {"sdp", answer}});
+      int done = ++subscribers_ok_;
+      if (done % 50 == 0) progress(std::to_string(done) + "/" + std::to_string(total) + " subscribers negotiated");
+    });
+    report_failures("subscribers", failures);
+    expected_receivers_ = total;
+  }
+
+  void setup_audiobridge() {
+    uint64_t admin = api_.attach("janus.plugin.audiobridge");
+    uint64_t room = 8000000 + static_cast<uint64_t>(getpid() % 10000);
+    json reply = api_.message(admin, {{"request", "create"}, {"room", room}, {"sampling_rate", 16000}, {"audiolevel_ext", true}});
+    if (!reply.contains("plugindata") || reply["plugindata"]["data"].contains("error"))
+      throw std::runtime_error("audiobridge create refused: " + reply.dump());
+    baseline_ = sample(o_.pid);
+    progress("audiobridge room " + std::to_string(room) + " created; server RSS " + std::to_string(baseline_.rss_kb) + " kB");
+    int total = o_.talkers + o_.listeners;
+    auto failures = parallel_for(total, o_.parallel, [&](int i) {
+      bool talker = i < o_.talkers;
+      PeerOptions po;
+      po.send_audio = true;
+      po.receive = true;
+      po.source_index = static_cast<uint32_t>(i);
+      po.opus_frames = talker ? tone_frames_ : quiet_frames_;
+      po.audio_level = talker ? 20 : 127;
+      Peer& peer = new_peer(po, true);
+      peer.mark_created();
+      uint64_t handle = api_.attach("janus.plugin.audiobridge");
+      api_.message(handle, {{"request", "join"}, {"room", room}, {"display", (talker ? "talker" : "listener") + std::to_string(i)}});
+      wait_plugin_event(handle, "id", "participant " + std::to_string(i) + " join");
+      publish(peer, handle, {{"request", "configure"}, {"muted", false}}, "participant " + std::to_string(i));
+      int done = ++subscribers_ok_;
+      if (done % 50 == 0) progress(std::to_string(done) + "/" + std::to_string(total) + " participants connected");
+    });
+    report_failures("participants", failures);
+    expected_receivers_ = total;
+  }
+
+  void report_failures(const std::string& what, const std::vector<std::string>& failures) {
+    setup_failures_ += static_cast<int>(failures.size());
+    for (size_t i = 0; i < failures.size() && i < 5; ++i) progress(what + " failed: " + failures[i]);
+    if (failures.size() > 5) progress("... and " + std::to_string(failures.size() - 5) + " more");
+  }
+
+  json measure() {
+    // Every receiver's first media, bounded by the setup timeout.
+    auto deadline = setup_start_ + std::chrono::milliseconds(static_cast<long>(o_.setup_timeout * 1000));
+    size_t with_media = 0;
+    while (Clock::now() < deadline) {
+      with_media = 0;
+      for (Peer* p : receivers_) with_media += p->first_media_delay_ns() != 0;
+      if (with_media == receivers_.size()) break;
+      std::this_thread::sleep_for(100ms);
+    }
+    std::vector<double> first_media_ms;
+    for (Peer* p : receivers_)
+      if (uint64_t d = p->first_media_delay_ns()) first_media_ms.push_back(static_cast<double>(d) / 1e6);
+    ProcSample loaded = sample(o_.pid);
+    progress(std::to_string(with_media) + "/" + std::to_string(receivers_.size()) + " receivers have media; server RSS " +
+             std::to_string(loaded.rss_kb) + " kB; warming up " + std::to_string(o_.warmup) + " s");
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(o_.warmup * 1000)));
+
+    uint64_t sent0 = 0;
+    for (auto& p : peers_) sent0 += p->sent_packets();
+    ProcSample cpu0 = sample(o_.pid);
+    double self0 = self_cpu_s();
+    auto t0 = Clock::now();
+    Peer::measuring = true;
+    progress("measuring for " + std::to_string(o_.duration) + " s");
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(o_.duration * 1000)));
+    Peer::measuring = false;
+    double window = std::chrono::duration<double>(Clock::now() - t0).count();
+    ProcSample cpu1 = sample(o_.pid);
+    double self1 = self_cpu_s();
+    uint64_t sent1 = 0;
+    size_t closed = 0;
+    for (auto& p : peers_) {
+      sent1 += p->sent_packets();
+      closed += p->closed();
+    }
+
+    ReceiveTotals all;
+    for (Peer* p : receivers_) all.add(p->totals());
+    double server_cpu = cpu1.cpu_s - cpu0.cpu_s;
+    double pps = static_cast<double>(all.window_packets) / window;
+    size_t pcs = peers_.size();
+    json r = {
+        {"server", o_.server},
+        {"scenario", o_.scenario},
+        {"rooms", o_.rooms},
+        {"subscribers", o_.subscribers},
+        {"participants", o_.participants},
+        {"talkers", o_.talkers},
+        {"listeners", o_.listeners},
+        {"peer_connections", pcs},
+        {"setup_failures", setup_failures_},
+        {"receivers", receivers_.size()},
+        {"expected_receivers", expected_receivers_},
+        {"receivers_with_media", with_media},
+        {"closed_during_run", closed},
+        {"first_media_ms", {{"p50", percentile(first_media_ms, 0.5)}, {"p95", percentile(first_media_ms, 0.95)},
+                            {"max", percentile(first_media_ms, 1.0)}}},
+        {"window_s", window},
+        {"sent_packets_per_s", static_cast<double>(sent1 - sent0) / window},
+        {"received_packets", all.window_packets},
+        {"received_packets_per_s", pps},
+        {"server_cpu_s", server_cpu},
+        {"server_cpu_fraction", server_cpu / window},
+        {"server_cpu_us_per_packet", all.window_packets ? server_cpu * 1e6 / static_cast<double>(all.window_packets) : 0},
+        {"packets_per_s_per_core", server_cpu > 0 ? pps / (server_cpu / window) : 0},
+        {"server_rss_kb_baseline", baseline_.rss_kb},
+        {"server_rss_kb_loaded", loaded.rss_kb},
+        {"server_rss_kb_per_pc", pcs ? static_cast<double>(loaded.rss_kb - baseline_.rss_kb) / static_cast<double>(pcs) : 0},
+        {"latency_us", {{"samples", all.latency_us.size()}, {"p50", percentile(all.latency_us, 0.5)},
+                        {"p99", percentile(all.latency_us, 0.99)}, {"max", percentile(all.latency_us, 1.0)}}},
+        {"expected_packets", all.expected},
+        {"lost_packets", all.lost},
+        {"loss_pct", all.expected ? 100.0 * static_cast<double>(all.lost) / static_cast<double>(all.expected) : 0},
+        {"server_seq_gaps", all.seq_gaps},
+        {"untagged_packets", all.untagged},
+        {"loadgen_cpu_fraction", (self1 - self0) / window},
+    };
+    if (o_.scenario == "audiobridge" && server_cpu > 0)
+      r["participants_per_core"] = static_cast<double>(o_.talkers + o_.listeners) / (server_cpu / window);
+    progress("done: " + std::to_string(all.window_packets) + " packets received in " + std::to_string(window) +
+             " s, server CPU " + std::to_string(server_cpu) + " s, loss " + r["loss_pct"].dump() + " %");
+    return r;
+  }
+
+  Options o_;
+  JanusHttp api_;
+  transports::MediaWorkers workers_;
+  transports::PeerConnectionConfig config_;
+  std::vector<std::unique_ptr<Pacer>> pacers_;
+  std::shared_ptr<std::vector<std::vector<uint8_t>>> tone_frames_, quiet_frames_;
+  std::mutex peers_mutex_;
+  std::vector<std::unique_ptr<Peer>> peers_;
+  std::unordered_map<Peer*, Pacer*> pacer_of_;
+  std::vector<Peer*> receivers_;
+  std::atomic<int> publishers_ok_{0}, subscribers_ok_{0};
+  int setup_failures_ = 0, expected_receivers_ = 0;
+  ProcSample baseline_;
+  Clock::time_point setup_start_;
+};
+
+}  // namespace
+}  // namespace junction::loadgen
+
+int main(int argc, char** argv) {
+  junction::loadgen::Options o;
+  CLI::App app{"loadgen: emulated WebRTC peers against a Janus-API server", "loadgen"};
+  app.add_option("--url", o.url, "the server's HTTP API");
+  app.add_option("--server", o.server, "label for the report");
+  app.add_option("--pid", o.pid, "server pid for CPU time and RSS (0: not measured)");
+  app.add_option("--scenario", o.scenario, "fanout | mesh | audiobridge")->check(CLI::IsMember({"fanout", "mesh", "audiobridge"}));
+  app.add_option("--rooms", o.rooms, "rooms (fanout, mesh)")->check(CLI::Range(1, 100));
+  app.add_option("--subscribers", o.subscribers, "subscribers per room (fanout)")->check(CLI::Range(1, 2000));
+  app.add_option("--participants", o.participants, "participants per room (mesh)")->check(CLI::Range(2, 50));
+  app.add_option("--talkers", o.talkers, "talkers (audiobridge)")->check(CLI::Range(0, 100));
+  app.add_option("--listeners", o.listeners, "listeners (audiobridge)")->check(CLI::Range(0, 2000));
+  app.add_option("--duration", o.duration, "measured window, seconds")->check(CLI::Range(0.5, 600.0));
+  app.add_option("--warmup", o.warmup, "seconds between setup and the window")->check(CLI::Range(0.0, 60.0));
+  app.add_option("--workers", o.workers, "client media worker threads")->check(CLI::Range(1, 16));
+  app.add_option("--parallel", o.parallel, "setup threads")->check(CLI::Range(1, 64));
+  app.add_option("--setup-timeout", o.setup_timeout, "seconds for setup and first media")->check(CLI::Range(1.0, 600.0));
+  std::string log_level = "warn";
+  app.add_option("--log-level", log_level, "the transports' log level (trace ... off)");
+  CLI11_PARSE(app, argc, argv);
+  auto level = junction::log::parse_level(log_level);
+  if (!level) {
+    std::cerr << "[loadgen] unknown log level " << log_level << std::endl;
+    return 2;
+  }
+  junction::log::init(*level);
+  try {
+    nlohmann::json result;
+    {
+      junction::loadgen::Run run(o);
+      result = run.execute();
+    }  // peers closed and the session destroyed before the result is printed
+    std::cout << result.dump() << std::endl;
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "[loadgen] error: " << e.what() << std::endl;
+    return 1;
+  }
+}

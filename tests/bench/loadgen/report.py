@@ -1,0 +1,155 @@
+"""Writes the load generator's results (scripts/bench.sh: <out>/<scenario>-<server>.json) into
+BENCHMARKS.md, between the markers of the whole-server section (replaced on every run, the rest of
+the file kept). One table per scenario, Junction and janus side by side with the ratio.
+
+Usage: report.py RESULTS_DIR BENCHMARKS.md --command "..." --scenarios "fanout:50 ..."
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+
+BEGIN = "<!-- whole-server benchmarks (scripts/bench.sh): generated, edit the script instead -->"
+END = "<!-- end of whole-server benchmarks -->"
+
+# (label, key path, format, lower is better)
+ROWS = [
+    ("PeerConnections", ("peer_connections",), "{:.0f}", None),
+    ("receivers with media / expected", None, None, None),
+    ("setup failures", ("setup_failures",), "{:.0f}", True),
+    ("server CPU, share of one core", ("server_cpu_fraction",), "{:.2f}", None),
+    ("server CPU per forwarded packet (µs)", ("server_cpu_us_per_packet",), "{:.1f}", True),
+    ("forwarded packets/s (received by clients)", ("received_packets_per_s",), "{:.0f}", None),
+    ("forwarded packets/s per core (derived)", ("packets_per_s_per_core",), "{:.0f}", False),
+    ("participants per core (derived)", ("participants_per_core",), "{:.0f}", False),
+    ("server RSS per PeerConnection (kB)", ("server_rss_kb_per_pc",), "{:.0f}", True),
+    ("create → first media p50 (ms)", ("first_media_ms", "p50"), "{:.0f}", True),
+    ("create → first media p95 (ms)", ("first_media_ms", "p95"), "{:.0f}", True),
+    ("forwarding latency p50 (µs)", ("latency_us", "p50"), "{:.0f}", True),
+    ("forwarding latency p99 (µs)", ("latency_us", "p99"), "{:.0f}", True),
+    ("loss (%)", ("loss_pct",), "{:.3f}", True),
+    ("load generator CPU, share of one core", ("loadgen_cpu_fraction",), "{:.2f}", None),
+    ("machine load average at start", ("load_average",), "{:.1f}", None),
+]
+
+
+def get(result, path):
+    v = result
+    for k in path:
+        if not isinstance(v, dict) or k not in v:
+            return None
+        v = v[k]
+    return v
+
+
+def scenario_names(scenarios):
+    for s in scenarios.split():
+        kind, *rest = s.split(":")
+        if kind == "fanout":
+            yield f"fanout-{rest[0]}", f"Fan-out: 1 publisher (Opus + VP8) → {rest[0]} subscribers, one videoroom"
+        elif kind == "mesh":
+            yield f"mesh-{rest[0]}x{rest[1]}", (f"{rest[0]} videorooms × {rest[1]} participants, each publishing "
+                                                 f"and subscribing to the {int(rest[1]) - 1} others")
+        elif kind == "audiobridge":
+            yield f"audiobridge-{rest[0]}+{rest[1]}", (f"Audiobridge: {rest[0]} talkers + {rest[1]} listeners "
+                                                       "in one room (16 kHz, audio levels sent)")
+
+
+def table(junction, janus):
+    lines = ["| | Junction | janus | Junction / janus |", "|---|---:|---:|---:|"]
+    for label, path, fmt, _ in ROWS:
+        if path is None:
+            cells = []
+            for r in (junction, janus):
+                cells.append("—" if r is None or "error" in r else f"{r['receivers_with_media']} / {r['expected_receivers']}")
+            lines.append(f"| {label} | {cells[0]} | {cells[1]} | |")
+            continue
+        a = get(junction, path) if junction and "error" not in junction else None
+        b = get(janus, path) if janus and "error" not in janus else None
+        if a is None and b is None:
+            continue
+        fa = fmt.format(a) if isinstance(a, (int, float)) else "—"
+        fb = fmt.format(b) if isinstance(b, (int, float)) else "—"
+        ratio = f"{a / b:.2f}" if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else ""
+        lines.append(f"| {label} | {fa} | {fb} | {ratio} |")
+    return lines
+
+
+def machine():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores, Linux {platform.release()}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    ap.add_argument("markdown")
+    ap.add_argument("--command", required=True)
+    ap.add_argument("--scenarios", required=True)
+    args = ap.parse_args()
+
+    out = [BEGIN, "## Whole server: Junction and Debian's janus side by side (load generator)", ""]
+    out += [
+        "What: `tests/bench/loadgen` emulates WebRTC peers in one process (the project's own ICE/DTLS/SRTP in "
+        "the client role) over the Janus HTTP API, the same client against both servers. Publishers send "
+        "synthetic VP8 (30 fps, a keyframe every 3 s, ~110 packets/s of ~1.1 kB) and Opus (50 packets/s, "
+        "libopus frames); every packet carries a send timestamp and a per-source sequence number in a "
+        "trailer (in the Opus padding, at the end of the VP8 partition). Subscribers check sequence "
+        "continuity, loss and latency. Each run starts a fresh server pinned to one core; server CPU is "
+        "utime + stime from /proc/<pid>/stat over the measured window; RSS per PeerConnection is (RSS "
+        "after setup − RSS before the first PeerConnection) / PeerConnections.",
+        "",
+        f"Command: `{args.command}` ({datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC)",
+        "",
+        f"Machine: {machine()}; shared with other engineers' builds during the run (load average in each "
+        "table). Server pinned with `taskset -c 0` (Junction with one media worker; janus with its "
+        "defaults: a thread per handle), load generator with `taskset -c 1`.",
+        "",
+        "Reading the figures: \"forwarding latency\" is measured from the publisher's send to the "
+        "subscriber's receive on one monotonic clock, so it includes both clients' SRTP and the "
+        "load generator's own queueing on a loaded core, not only the server; when the load generator "
+        "is near one full core its delays dominate. Loss is per source from the trailer sequence "
+        "(server-independent); server CPU covers everything the server did in the window (ICE, DTLS "
+        "keepalives, RTCP, SRTP both ways, forwarding).",
+        "",
+    ]
+    for name, title in scenario_names(args.scenarios):
+        results = {}
+        for server in ("junction", "janus"):
+            path = os.path.join(args.results, f"{name}-{server}.json")
+            if os.path.exists(path):
+                with open(path) as f:
+                    results[server] = json.loads(f.read())
+        out.append(f"### {title}")
+        out.append("")
+        out += table(results.get("junction"), results.get("janus"))
+        for server, r in results.items():
+            if "error" in r:
+                out.append("")
+                out.append(f"{server} did not complete this scenario: {r['error']}")
+        out.append("")
+    out.append(END)
+
+    text = open(args.markdown).read() if os.path.exists(args.markdown) else "# Benchmarks\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+        text = head + "\n".join(out) + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(out) + "\n"
+    with open(args.markdown, "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Smoke run of the load generator against Junction (ctest bench.loadgen_smoke): a videoroom with
+one publisher and three subscribers, then an audiobridge room with two talkers and one listener,
+a few seconds each. Asserts that media flowed and was checked (trailers read, sequence tracked,
+latency sampled), not how fast: benchmarks are never timed in the test suite.
+
+Run: LOADGEN_BINARY=build/loadgen JUNCTION_BINARY=build/junction /usr/bin/python3 smoke_test.py
+"""
+
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "integration"))
+from junction_server import JunctionServer  # noqa: E402
+
+LOADGEN = os.environ.get("LOADGEN_BINARY", "")
+
+
+class LoadgenSmoke(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not (LOADGEN and os.access(LOADGEN, os.X_OK)):
+            raise RuntimeError("LOADGEN_BINARY must name the built loadgen")
+        cls.server = JunctionServer(media_workers=1).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.server.cleanup()
+
+    def run_loadgen(self, *args):
+        cmd = [LOADGEN, "--url", f"{self.server.http_base}/janus", "--server", "junction",
+               "--pid", str(self.server.proc.pid), "--workers", "1", "--parallel", "2",
+               "--warmup", "0.5", "--duration", "2", "--setup-timeout", "30", *args]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=90)
+        self.assertEqual(p.returncode, 0, f"loadgen failed:\n{p.stderr}\n{self.server.log()[-3000:]}")
+        return json.loads(p.stdout.strip().splitlines()[-1]), p.stderr
+
+    def test_fanout(self):
+        r, log = self.run_loadgen("--scenario", "fanout", "--subscribers", "3")
+        self.assertEqual(r["setup_failures"], 0, log)
+        self.assertEqual(r["peer_connections"], 4)
+        self.assertEqual(r["receivers_with_media"], 3, log)
+        # One publisher sends ~50 audio + ~110 video packets/s; each subscriber gets both.
+        self.assertGreater(r["sent_packets_per_s"], 100)
+        self.assertGreater(r["received_packets_per_s"], 3 * 100, r)
+        self.assertGreater(r["latency_us"]["samples"], 300)       # trailers were read
+        self.assertGreater(r["expected_packets"], 3 * 200)        # sequences were tracked
+        self.assertLess(r["loss_pct"], 5.0, r)
+        self.assertEqual(r["untagged_packets"], 0)                # an SFU forwards payloads intact
+        self.assertGreater(r["server_cpu_s"], 0)                  # /proc was read
+        self.assertGreater(r["server_rss_kb_loaded"], 0)
+
+    def test_audiobridge(self):
+        r, log = self.run_loadgen("--scenario", "audiobridge", "--talkers", "2", "--listeners", "1")
+        self.assertEqual(r["setup_failures"], 0, log)
+        self.assertEqual(r["receivers_with_media"], 3, log)
+        # Everyone gets the mix: 50 packets/s each, none carrying a sender's trailer.
+        self.assertGreater(r["received_packets_per_s"], 3 * 35, r)
+        self.assertGreater(r["untagged_packets"], 0)
+        self.assertLess(r["loss_pct"], 5.0, r)
+        self.assertIn("participants_per_core", r)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
