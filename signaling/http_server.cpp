@@ -6,6 +6,7 @@
 
 #include "core/base/log.h"
 #include "signaling/lws_http.h"
+#include "signaling/static_files.h"
 
 namespace junction::signaling {
 namespace {
@@ -111,18 +112,11 @@ HttpServer::HttpServer(LwsService& service, ApiHandler& handler, uv_loop_t* loop
   api_mount_.mountpoint_len = 6;
   api_mount_.origin = "junction-http";
   api_mount_.origin_protocol = LWSMPRO_CALLBACK;
-  if (!web_dir_.empty() && std::filesystem::is_directory(web_dir_)) {
-    files_mount_.mountpoint = "/";
-    files_mount_.mountpoint_len = 1;
-    files_mount_.origin = web_dir_.c_str();
-    files_mount_.def = "index.html";
-    files_mount_.origin_protocol = LWSMPRO_FILE;
-    files_mount_.cache_max_age = 60;
-    files_mount_.cache_reusable = 1;
-    files_mount_.cache_revalidate = 1;
-    api_mount_.mount_next = &files_mount_;
-  } else {
+  // Paths outside /janus come to this protocol's callback too (no mount matches): the web
+  // demo's files are served from there (serve_static), with our own types and cache headers.
+  if (web_dir_.empty() || !std::filesystem::is_directory(web_dir_)) {
     logger()->warn("web demo folder '{}' not found: only the API is served over HTTP", web_dir_);
+    web_dir_.clear();
   }
   service.add_vhost("http", bind, port, protocols_, &api_mount_);
   logger()->info("HTTP API listening on {}://{}:{}/janus (web demo at /)", service.scheme("http"), bind, port);
@@ -189,6 +183,10 @@ int HttpServer::callback(lws* wsi, lws_callback_reasons reason, void* /*user*/, 
 
 int HttpServer::on_request(lws* wsi) {
   forget(wsi);  // a kept-alive connection starts its next request
+  auto is_api_path = [](const std::string& uri) { return uri == "/janus" || uri.rfind("/janus/", 0) == 0; };
+  std::string get_uri = lws_header(wsi, WSI_TOKEN_GET_URI);
+  if (!get_uri.empty() && !is_api_path(get_uri)) return serve_static(wsi, get_uri);
+
   auto owned = std::make_unique<Exchange>();
   Exchange& exchange = *owned;
   exchange.wsi = wsi;
@@ -212,12 +210,13 @@ int HttpServer::on_request(lws* wsi) {
     return 0;
   }
 
-  // /janus, /janus/info, /janus/<session>, /janus/<session>/<handle>
+  // /janus, /janus/info, /janus/<session>, /janus/<session>/<handle> (a POST elsewhere: 404)
+  if (!is_api_path(uri)) exchange.path_error = make_error(ApiError::kInvalidRequestPath, "Invalid path: " + uri);
   std::string_view rest = std::string_view(uri).substr(std::min<std::size_t>(uri.size(), 6));
   while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   if (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
   bool info = rest == "info";
-  if (!rest.empty() && !info) {
+  if (exchange.path_error.is_null() && !rest.empty() && !info) {
     std::string_view first = rest.substr(0, rest.find('/'));
     std::string_view second = first.size() < rest.size() ? rest.substr(first.size() + 1) : "";
     if (!parse_path_id(first, exchange.path.session_id) ||
@@ -291,6 +290,43 @@ int HttpServer::on_body_complete(Exchange& exchange) {
   }
   respond(exchange, 200, reply);
   return 0;
+}
+
+// A static file of the web demo, or 404. Small answers (404, 304) are written at once; a file
+// goes out through lws_serve_http_file, which streams it as the socket drains.
+int HttpServer::serve_static(lws* wsi, const std::string& uri) {
+  std::optional<StaticFile> file;
+  if (!web_dir_.empty()) file = resolve_static_file(web_dir_, uri);
+  std::string headers = "cache-control: " + std::string(file ? kStaticCacheControl : "no-store") + "\r\n";
+  headers += "x-content-type-options: nosniff\r\n";
+  if (file) headers += "etag: " + file->etag + "\r\n";
+
+  bool not_modified = file && etag_matches(lws_header(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH), file->etag);
+  if (file && !not_modified) {
+    int n = lws_serve_http_file(wsi, file->path.c_str(), file->content_type.c_str(), headers.c_str(),
+                                static_cast<int>(headers.size()));
+    return n < 0 || (n > 0 && lws_http_transaction_completed(wsi)) ? -1 : 0;
+  }
+  static constexpr std::string_view kNotFound = "Not found\n";
+  std::string_view body = not_modified ? std::string_view() : kNotFound;
+  std::vector<unsigned char> buffer(LWS_PRE + 1024 + body.size());
+  unsigned char* start = buffer.data() + LWS_PRE;
+  unsigned char* p = start;
+  unsigned char* end = buffer.data() + buffer.size() - 1;
+  unsigned status = not_modified ? HTTP_STATUS_NOT_MODIFIED : HTTP_STATUS_NOT_FOUND;
+  const char* type = not_modified ? nullptr : "text/plain; charset=utf-8";
+  bool ok = lws_add_http_common_headers(wsi, status, type, body.size(), &p, end) == 0 &&
+            end - p > static_cast<std::ptrdiff_t>(headers.size());
+  if (ok) {
+    std::copy(headers.begin(), headers.end(), p);
+    p += headers.size();
+  }
+  if (!ok || lws_finalize_write_http_header(wsi, start, &p, end) != 0) return -1;
+  if (!body.empty()) {
+    std::copy(body.begin(), body.end(), start);
+    if (lws_write(wsi, start, body.size(), LWS_WRITE_HTTP_FINAL) < 0) return -1;
+  }
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 void HttpServer::start_long_poll(Exchange& exchange, uint64_t session_id, int maxev, const json& credentials) {

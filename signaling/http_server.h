@@ -1,8 +1,8 @@
 #pragma once
 // The HTTP transport of the client API (Janus REST): POST /janus[/<session>[/<handle>]] carries
 // requests, GET /janus/<session>?maxev=N long-polls for a session's events, GET /janus/info
-// answers `server_info`, OPTIONS answers CORS preflights. Everything else under / is the web
-// demo's static files.
+// answers `server_info`, OPTIONS answers CORS preflights. Every other GET is a file of the web
+// demo folder (signaling/static_files.h: types, cache policy) or 404.
 #include <libwebsockets.h>
 
 #include <cstdint>
@@ -34,6 +34,7 @@ class HttpServer {
   struct Exchange;
   static int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, std::size_t len);
   int on_request(lws* wsi);
+  int serve_static(lws* wsi, const std::string& uri);
   int on_body_complete(Exchange& exchange);
   int on_writable(lws* wsi, Exchange& exchange);
   void start_long_poll(Exchange& exchange, uint64_t session_id, int maxev, const json& credentials);
@@ -47,7 +48,6 @@ class HttpServer {
   std::string web_dir_;
   lws_protocols protocols_[2];
   lws_http_mount api_mount_{};
-  lws_http_mount files_mount_{};
   std::unordered_map<uint64_t, std::shared_ptr<Channel>> channels_;  // bound HTTP sessions
   std::unordered_map<lws*, std::unique_ptr<Exchange>> exchanges_;    // requests in progress
 };

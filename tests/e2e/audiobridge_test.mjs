@@ -27,6 +27,7 @@ import {
   startStaticServer,
   stopJunction,
   watchPage,
+  writeToneWav,
 } from './lib/harness.mjs';
 
 const { log, error: logError, elapsed } = makeLogger('audiobridge');
@@ -37,34 +38,14 @@ const WINDOW_MS = 4_000;
 const MIN_RMS = 0.05; // -26 dBFS: the tone (-12 dBFS peak) passes through the mix within 14 dB
 const artifact = (name) => path.join(ARTIFACTS, `audiobridge-${name}`);
 
-// 10 s of a 500 Hz sine at -12 dBFS, 48 kHz mono 16-bit PCM WAV (Chromium loops the file).
-function writeToneWav(file) {
-  const rate = 48000;
-  const n = rate * 10;
-  const data = Buffer.alloc(n * 2);
-  for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 500 * i) / rate)), i * 2);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(1, 22); // mono
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.length, 40);
-  fs.writeFileSync(file, Buffer.concat([header, data]));
-}
 
 async function main() {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   check(fs.existsSync(JANUS_JS), `${JANUS_JS} missing: apt-get install libjs-janus-gateway (scripts/deps.sh)`);
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'junction-e2e-audiobridge-'));
   const wav = path.join(tmpDir, 'tone.wav');
-  writeToneWav(wav);
+  // 10 s of a 500 Hz sine at -12 dBFS.
+  writeToneWav(wav, { seconds: 10, hz: 500, amplitude: 8000 / 32767 });
   const failures = [];
   let junction = null;
   let staticServer = null;

@@ -7,13 +7,16 @@
 // - chat.html: alice (WebSocket) and bob (HTTP long poll) join the same fresh room over data
 //   channels; each lists both; alice's message reaches bob and bob's reaches alice, text intact
 //   (non-ASCII, and markup shown as text); a whisper from alice reaches bob marked as a whisper;
+//   bob closes his tab: his HTTP session is gone within 3 s (the page destroys it with a beacon
+//   instead of leaving it, and its handles in the room, to the 60 s timeout) and alice's list
+//   loses him;
 // - every page fits its width, logs no console error and throws nothing; the server exits 0.
 // Screenshots and console logs: tests/e2e/artifacts/webdemo-pages-* (gitignored).
 //
 // Run: cd tests/e2e && JUNCTION_BINARY=/path/to/junction node webdemo_pages_test.mjs
 import crypto from 'node:crypto';
 
-import { check } from './lib/harness.mjs';
+import { ARTIFACTS, check } from './lib/harness.mjs';
 import { DESKTOP, PHONE, listedNames, runWebDemoTest, until } from './lib/webdemo.mjs';
 
 const MIN_FRAMES = 50;
@@ -22,7 +25,7 @@ const EVENT_TIMEOUT_MS = 10_000;
 const roomName = `chat-${crypto.randomBytes(4).toString('hex')}`;
 const tag = () => crypto.randomBytes(3).toString('hex');
 
-await runWebDemoTest('webdemo-pages', {}, async ({ wsUrl, open, log }) => {
+await runWebDemoTest('webdemo-pages', {}, async ({ origin, wsUrl, open, log }) => {
   const ws = encodeURIComponent(wsUrl);
   const echo = await open('echotest', `/echotest.html?ws=${ws}`, PHONE);
   const echoed = await until(async () => {
@@ -65,4 +68,17 @@ await runWebDemoTest('webdemo-pages', {}, async ({ wsUrl, open, log }) => {
   await alice.selectOption('#to', bobUser);
   await say(alice, whisper);
   await until(() => received(bob, aliceUser, whisper, true), EVENT_TIMEOUT_MS, 'alice\'s whisper at bob');
+
+  // bob (HTTP) closes his tab: his session is destroyed by the page's beacon, not left to time
+  // out, so alice sees him leave within seconds (the session timeout is 60 s).
+  const bobSession = await bob.evaluate(() => window.chat.state.session.id);
+  const keepalive = async () => {
+    const res = await fetch(`${origin}/janus/${bobSession}`, { method: 'POST', body: JSON.stringify({ janus: 'keepalive', transaction: 'k' }) });
+    return (await res.json()).janus;
+  };
+  check((await keepalive()) === 'ack', 'bob\'s HTTP session is alive before he closes his tab');
+  await bob.screenshot({ path: `${ARTIFACTS}/webdemo-pages-chat-bob.png`, fullPage: true });
+  await bob.close({ runBeforeUnload: true });
+  await until(async () => (await keepalive()) === 'error', 3000, 'bob\'s HTTP session destroyed after he closed his tab');
+  await until(async () => !(await listedNames(alice)).includes('bob'), EVENT_TIMEOUT_MS, 'bob gone from alice\'s chat after closing his tab');
 });

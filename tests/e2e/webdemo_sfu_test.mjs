@@ -2,11 +2,20 @@
 // page with two people, the lobby and the admin dashboard watching them, in Debian's headless
 // Chromium (frame: lib/webdemo.mjs).
 //
-// alice (a phone-sized viewport, over WebSocket) and bob (a desktop viewport, over HTTP long
-// poll: the library's other transport) open sfu.html for the same fresh room name. Pass:
+// alice (a phone-sized viewport, over WebSocket, publishing simulcast: three encodings) and bob
+// (a desktop viewport, over HTTP long poll: the library's other transport, one encoding) open
+// sfu.html for the same fresh room name. Pass:
 // - each page decodes the other's video: framesDecoded > MIN_FRAMES on the subscriber
 //   PeerConnection (getStats) of the feed whose display name is the other's (a page never
 //   subscribes to its own feed), and both names are in the page's participant list (the DOM);
+// - alice's page sends three video encodings (rids h, m, l in getStats);
+// - if the server marks alice's video stream `simulcast` (the videoroom's simulcast work), bob's
+//   quality choice for alice's feed set to "low" brings the decoded width down to the quarter
+//   layer (<= 200 px of 640); if it does not, the test says so in its output (not tested then);
+// - talking indicator: both fake microphones play a steady tone (a WAV made here), alice's list
+//   shows bob talking; bob presses Mute and alice's list shows him not talking any more;
+// - bob shares his screen (Chromium's fake capture): the button says so, no error shows, and
+//   alice keeps decoding bob's feed (framesDecoded grows by 20 more); stopping goes back;
 // - the lobby lists the room (its name as description) with 2 people;
 // - the dashboard (admin API over the admin WebSocket) lists both pages' session ids in its
 //   table, shows > 50 kbit/s coming in on both publishers' handles and draws a chart per handle;
@@ -17,8 +26,11 @@
 //
 // Run: cd tests/e2e && JUNCTION_BINARY=/path/to/junction node webdemo_sfu_test.mjs
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
-import { check, freePort } from './lib/harness.mjs';
+import { check, freePort, writeToneWav } from './lib/harness.mjs';
 import { DESKTOP, PHONE, listedNames, runWebDemoTest, until } from './lib/webdemo.mjs';
 
 const MIN_FRAMES = 50;
@@ -28,9 +40,15 @@ const EVENT_TIMEOUT_MS = 10_000;
 const adminWsPort = await freePort();
 const roomName = `e2e-${crypto.randomBytes(4).toString('hex')}`;
 
-await runWebDemoTest('webdemo-sfu', { config: { admin_ws_port: adminWsPort } }, async ({ wsUrl, open, log }) => {
+const toneWav = writeToneWav(path.join(os.tmpdir(), `junction-webdemo-tone-${process.pid}.wav`));
+process.on('exit', () => fs.rmSync(toneWav, { force: true }));
+
+await runWebDemoTest('webdemo-sfu', {
+  config: { admin_ws_port: adminWsPort },
+  chromiumArgs: [`--use-file-for-fake-audio-capture=${toneWav}`],
+}, async ({ wsUrl, open, log }) => {
   const ws = encodeURIComponent(wsUrl);
-  const alice = await open('alice', `/sfu.html?room=${roomName}&name=alice&ws=${ws}&transport=ws`, PHONE);
+  const alice = await open('alice', `/sfu.html?room=${roomName}&name=alice&ws=${ws}&transport=ws&simulcast=1`, PHONE);
   const bob = await open('bob', `/sfu.html?room=${roomName}&name=bob&transport=http`, DESKTOP);
 
   for (const [page, self, other] of [[alice, 'alice', 'bob'], [bob, 'bob', 'alice']]) {
@@ -46,6 +64,41 @@ await runWebDemoTest('webdemo-sfu', { config: { admin_ws_port: adminWsPort } }, 
     const transport = await page.evaluate(() => window.sfu.state.session.transportKind);
     check(transport === (self === 'alice' ? 'websocket' : 'http'), `${self} connected over ${transport}`);
   }
+  const rids = await alice.evaluate(async () => (await window.sfu.publishStats()).outbound.filter((s) => s.kind === 'video').map((s) => s.rid).sort().join(','));
+  check(rids === 'h,l,m', `alice sends video encodings ${rids}, expected h, l, m`);
+
+  const framesOfAlice = async () => (await bob.evaluate(() => window.sfu.feedStats())).find((f) => f.display === 'alice');
+  const seenByBob = await framesOfAlice();
+  if (seenByBob.simulcast) {
+    await bob.selectOption('[aria-label="quality of alice"]', '0');
+    const low = await until(async () => {
+      const f = await framesOfAlice();
+      return f.width > 0 && f.width <= 200 && f;
+    }, EVENT_TIMEOUT_MS, 'bob decoding alice\'s low simulcast layer (<= 200 px wide) after choosing "low"');
+    log(`simulcast: bob chose low for alice and decodes ${low.width}x${low.height}`);
+  } else {
+    log('NOT TESTED: the server does not mark alice\'s video as simulcast, so the page offers no quality choice');
+  }
+
+  // Screen share by bob, who sends one encoding: the simulcast layers of a screen change as the
+  // encoder adapts, which is the videoroom's simulcast work to follow, not this page's.
+  const framesOfBob = async () => (await alice.evaluate(() => window.sfu.feedStats())).find((f) => f.display === 'bob');
+  await bob.click('#screen');
+  await until(() => bob.$eval('#screen', (b) => b.getAttribute('aria-pressed') === 'true'), EVENT_TIMEOUT_MS, 'bob sharing his screen');
+  const before = (await framesOfBob()).framesDecoded;
+  await until(async () => (await framesOfBob()).framesDecoded > before + 20, EVENT_TIMEOUT_MS, 'alice decoding bob\'s feed while he shares his screen');
+  await bob.click('#screen');
+  await until(() => bob.$eval('#screen', (b) => b.getAttribute('aria-pressed') === 'false'), EVENT_TIMEOUT_MS, 'bob back on his camera');
+  const bobStatus = await bob.$eval('#status', (s) => [s.dataset.kind, s.textContent]);
+  check(bobStatus[0] !== 'error', `bob's status after screen sharing: ${bobStatus[1]}`);
+
+  // Talking indicator: both microphones play a steady tone; bob mutes and goes quiet.
+  const bobTalking = async () => (await alice.$$eval('#people li.talking .name', (items) => items.map((i) => i.textContent))).includes('bob');
+  await until(bobTalking, EVENT_TIMEOUT_MS, 'alice\'s participant list showing bob talking');
+  await bob.click('#mute');
+  await until(async () => !(await bobTalking()), EVENT_TIMEOUT_MS, 'bob no longer talking at alice after he muted');
+  log('talking events at alice:', JSON.stringify(await alice.evaluate(() => window.sfu.state.talkingEvents)));
+  await bob.click('#mute');
   const sessionIds = await Promise.all([alice, bob].map((p) => p.evaluate(() => window.sfu.state.session.id)));
   const publisherHandles = await Promise.all([alice, bob].map((p) => p.evaluate(() => window.sfu.state.publisher.id)));
 

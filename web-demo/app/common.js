@@ -26,10 +26,12 @@ export function pageUrl(page, extra = {}) {
   return text ? `${page}?${text}` : page;
 }
 
-export function connectSession() {
+export async function connectSession() {
   const s = serverSettings();
   const servers = s.transport === 'ws' ? [s.ws] : s.transport === 'http' ? [s.http] : [s.ws, s.http];
-  return connect({ servers, apiSecret: s.apiSecret, token: s.token });
+  const session = await connect({ servers, apiSecret: s.apiSecret, token: s.token });
+  session.destroyOnUnload();
+  return session;
 }
 
 // Rooms are numbers in the plugins; people name them. A name maps to a fixed number (FNV-1a,

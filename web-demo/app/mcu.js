@@ -66,6 +66,11 @@ async function start() {
   state.session.on('closed', (reason) => status(`connection lost (${reason})`, 'error'));
   state.handle = await state.session.attach(PLUGIN, { opaqueId: `mcu-${myName}` });
   state.handle.on('event', ({ data }) => onEvent(data));
+  state.handle.on('webrtcup', () => {
+    const me = state.people.get(state.myId);
+    if (me) me.setup = true;
+    renderPeople();
+  });
   state.handle.on('hangup', (msg) => status(`the server closed our connection: ${msg.reason}`, 'error'));
   await ensureRoom(state.handle, room, { description: roomName }, ROOM_EXISTS);
 

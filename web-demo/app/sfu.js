@@ -31,6 +31,7 @@ const state = {
   screen: null, // screen capture track while sharing
   participants: new Map(), // id -> { display, publishing, talking }
   feeds: new Map(), // publisher id -> { handle, peer, tile, video, display, simulcast }
+  talkingEvents: [], // { id, talking } in the order they came
 };
 
 renderNav();
@@ -120,6 +121,7 @@ function onRoomEvent(data) {
     return;
   }
   if (data.videoroom === 'talking' || data.videoroom === 'stopped-talking') {
+    state.talkingEvents.push({ id: data.id, talking: data.videoroom === 'talking' });
     setParticipant(data.id, { talking: data.videoroom === 'talking' });
     return;
   }

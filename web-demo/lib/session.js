@@ -189,6 +189,16 @@ export class Session extends Requester {
     this.transport.unwatch?.(this.id);
   }
 
+  // When the page goes away: a WebSocket's sessions end with the socket (unless the server keeps
+  // them for reclaiming), but an HTTP session would linger, with its handles in their rooms,
+  // until its timeout. So destroy it with a beacon.
+  destroyOnUnload() {
+    window.addEventListener('pagehide', () => {
+      if (this.id === null || !this.transport.beacon) return;
+      this.transport.beacon({ ...this.auth, janus: 'destroy', session_id: this.id, transaction: newTransaction() });
+    });
+  }
+
   // Detaches nothing by itself: the server tears the handles down with the session.
   async destroy() {
     try {

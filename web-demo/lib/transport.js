@@ -170,6 +170,15 @@ export class HttpTransport {
     this.#polling.delete(sessionId);
   }
 
+  // Fire and forget while the page unloads (fetch may be cancelled then; a beacon is not).
+  beacon(msg) {
+    const { session_id: session, handle_id: handle, ...body } = msg;
+    let url = this.baseUrl;
+    if (session) url += `/${session}`;
+    if (handle) url += `/${handle}`;
+    return navigator.sendBeacon(url, JSON.stringify(body));
+  }
+
   close() {
     this.#closed = true;
     this.#polling.clear();

@@ -203,6 +203,29 @@ export async function startStaticServer(files, log = console.log) {
   return { server, port, requests, close };
 }
 
+// A WAV file of a steady sine (48 kHz mono 16-bit PCM by default), for Chromium's
+// --use-file-for-fake-audio-capture (it loops the file): a known tone instead of the default
+// fake microphone's beep once a second.
+export function writeToneWav(filePath, { seconds = 5, rate = 48_000, hz = 440, amplitude = 0.5 } = {}) {
+  const samples = seconds * rate;
+  const buffer = Buffer.alloc(44 + samples * 2);
+  buffer.write('RIFF', 0);
+  buffer.writeUInt32LE(36 + samples * 2, 4);
+  buffer.write('WAVEfmt ', 8);
+  buffer.writeUInt32LE(16, 16);
+  buffer.writeUInt16LE(1, 20); // PCM
+  buffer.writeUInt16LE(1, 22); // mono
+  buffer.writeUInt32LE(rate, 24);
+  buffer.writeUInt32LE(rate * 2, 28);
+  buffer.writeUInt16LE(2, 32);
+  buffer.writeUInt16LE(16, 34);
+  buffer.write('data', 36);
+  buffer.writeUInt32LE(samples * 2, 40);
+  for (let i = 0; i < samples; i++) buffer.writeInt16LE(Math.round(32767 * amplitude * Math.sin((2 * Math.PI * hz * i) / rate)), 44 + i * 2);
+  fs.writeFileSync(filePath, buffer);
+  return filePath;
+}
+
 // --- chromium ---------------------------------------------------------------------------------------
 export async function loadPlaywright() {
   try {

@@ -41,9 +41,10 @@ export function listedNames(page) {
   return page.$$eval('#people li .name', (items) => items.map((i) => i.textContent));
 }
 
-// Runs body({ junction, origin, wsUrl, open, log }) and exits the process with the verdict.
+// Runs body({ junction, origin, wsUrl, open, log, tmpDir }) and exits the process with the verdict.
 // open(name, pathAndQuery, viewport) opens a page of the demo in a fresh context.
-export async function runWebDemoTest(tag, { config = {}, totalTimeoutMs = 110_000 } = {}, body) {
+// chromiumArgs: flags on top of the media ones (e.g. a fake audio file).
+export async function runWebDemoTest(tag, { config = {}, chromiumArgs = [], totalTimeoutMs = 110_000 } = {}, body) {
   const { log, error: logError } = makeLogger(tag);
   const artifact = (name) => path.join(ARTIFACTS, `${tag}-${name}`);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -57,7 +58,7 @@ export async function runWebDemoTest(tag, { config = {}, totalTimeoutMs = 110_00
     // The pages from the source tree, so the test sees the files being changed.
     junction = await startJunction({ tmpDir, logPath: artifact('junction.log'), config: { web_dir: path.join(REPO, 'web-demo'), ...config }, log });
     const origin = `http://127.0.0.1:${junction.httpPort}`;
-    browser = await launchChromium({ extraArgs: MEDIA_CHROMIUM_ARGS, log });
+    browser = await launchChromium({ extraArgs: [...MEDIA_CHROMIUM_ARGS, ...chromiumArgs], log });
     const open = async (name, pathAndQuery, viewport = DESKTOP) => {
       const phone = viewport === PHONE;
       const context = await browser.newContext({ viewport, isMobile: phone, hasTouch: phone });
@@ -67,8 +68,9 @@ export async function runWebDemoTest(tag, { config = {}, totalTimeoutMs = 110_00
       await page.goto(`${origin}${pathAndQuery}`);
       return page;
     };
-    await body({ junction, origin, wsUrl: `ws://127.0.0.1:${junction.wsPort}`, open, log });
+    await body({ junction, origin, wsUrl: `ws://127.0.0.1:${junction.wsPort}`, open, log, tmpDir });
     for (const { name, page } of pages) {
+      if (page.isClosed()) continue;
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       check(overflow <= 1, `${name} is ${overflow}px wider than its viewport`);
       await page.screenshot({ path: artifact(`${name}.png`), fullPage: true });
@@ -84,7 +86,9 @@ export async function runWebDemoTest(tag, { config = {}, totalTimeoutMs = 110_00
   } catch (err) {
     failed = err;
     logError(err instanceof TestFailure ? `FAIL: ${err.message}` : err.stack || String(err));
-    for (const { name, page } of pages) await page.screenshot({ path: artifact(`${name}-failed.png`), fullPage: true }).catch(() => {});
+    for (const { name, page } of pages) {
+      if (!page.isClosed()) await page.screenshot({ path: artifact(`${name}-failed.png`), fullPage: true }).catch(() => {});
+    }
   } finally {
     for (const { name, watch } of pages) fs.writeFileSync(artifact(`${name}-console.log`), watch.lines.join('\n') + '\n');
     await browser?.close().catch(() => {});
