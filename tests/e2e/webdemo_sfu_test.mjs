@@ -10,8 +10,8 @@
 //   subscribes to its own feed), and both names are in the page's participant list (the DOM);
 // - alice's page sends three video encodings (rids h, m, l in getStats);
 // - if the server marks alice's video stream `simulcast` (the videoroom's simulcast work), bob's
-//   quality choice for alice's feed set to "low" brings the decoded width down to the quarter
-//   layer (<= 200 px of 640); if it does not, the test says so in its output (not tested then);
+//   quality choice for alice's feed gives the 640 px picture on "high" and a lower layer
+//   (<= 320 px) on "low"; if it does not, the test says so in its output (not tested then);
 // - talking indicator: both fake microphones play a steady tone (a WAV made here), alice's list
 //   shows bob talking; bob presses Mute and alice's list shows him not talking any more;
 // - bob shares his screen (Chromium's fake capture): the button says so, no error shows, and
@@ -70,12 +70,24 @@ await runWebDemoTest('webdemo-sfu', {
   const framesOfAlice = async () => (await bob.evaluate(() => window.sfu.feedStats())).find((f) => f.display === 'alice');
   const seenByBob = await framesOfAlice();
   if (seenByBob.simulcast) {
-    await bob.selectOption('[aria-label="quality of alice"]', '0');
+    // High first (the full 640 px picture), then low: a lower layer (<= 320 px; the lowest,
+    // 160 px, when Chromium sends it).
+    const quality = '[aria-label="quality of alice"]';
+    const sending = async () => JSON.stringify((await alice.evaluate(() => window.sfu.publishStats())).outbound.filter((o) => o.kind === 'video'));
+    await bob.selectOption(quality, '2');
+    const high = await until(async () => {
+      const f = await framesOfAlice();
+      return f.width >= 600 && f;
+    }, MEDIA_TIMEOUT_MS, 'bob decoding alice\'s high simulcast layer (640 px wide) after choosing "high"').catch(async (err) => {
+      log(`alice sends ${await sending()}; bob decodes ${JSON.stringify(await framesOfAlice())}`);
+      throw err;
+    });
+    await bob.selectOption(quality, '0');
     const low = await until(async () => {
       const f = await framesOfAlice();
-      return f.width > 0 && f.width <= 200 && f;
-    }, EVENT_TIMEOUT_MS, 'bob decoding alice\'s low simulcast layer (<= 200 px wide) after choosing "low"');
-    log(`simulcast: bob chose low for alice and decodes ${low.width}x${low.height}`);
+      return f.width > 0 && f.width <= 320 && f;
+    }, MEDIA_TIMEOUT_MS, 'bob decoding a lower simulcast layer of alice (<= 320 px wide) after choosing "low"');
+    log(`simulcast: bob decodes alice at ${high.width}x${high.height} on "high", ${low.width}x${low.height} on "low"`);
   } else {
     log('NOT TESTED: the server does not mark alice\'s video as simulcast, so the page offers no quality choice');
   }

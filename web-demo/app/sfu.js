@@ -73,8 +73,11 @@ async function start() {
 
   const handle = await state.session.attach(PLUGIN, { opaqueId: `sfu-${myName}` });
   state.publisher = handle;
+  // The bitrate is the REMB cap the room sends publishers: 2 Mbit/s leaves room for all three
+  // simulcast layers (900 + 300 + 100 kbit/s); a lower cap starves the high layer.
   await ensureRoom(handle, room, {
-    description: roomName, publishers: 16, audiolevel_event: true, audio_active_packets: 50, audio_level_average: 40,
+    description: roomName, publishers: 16, bitrate: 2_000_000,
+    audiolevel_event: true, audio_active_packets: 50, audio_level_average: 40,
   }, ROOM_EXISTS);
   handle.on('event', ({ data }) => onRoomEvent(data));
   handle.on('hangup', (msg) => status(`the server closed our connection: ${msg.reason}`, 'error'));
