@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
+
+#include "plugins/common/request_body.h"
 #include <string>
 
 namespace junction::audiobridge {
@@ -37,48 +39,8 @@ struct RequestError : std::runtime_error {
   RequestError(int c, const std::string& why) : std::runtime_error(why), code(c) {}
 };
 
-// A request body read field by field: an absent (or null) field is nullopt, a present field of
-// the wrong type is 484, a required one that is absent 483.
-class Body {
- public:
-  explicit Body(const json& body) : body_(body) {}
-
-  std::optional<uint64_t> id(const char* key) const {  // positive integers (rooms, participants)
-    return read<uint64_t>(key, "a positive integer", [](const json& v) { return v.is_number_unsigned() && v.get<uint64_t>() > 0; });
-  }
-  std::optional<int64_t> integer(const char* key) const {
-    return read<int64_t>(key, "an integer", [](const json& v) { return v.is_number_integer(); });
-  }
-  std::optional<std::string> text(const char* key) const {
-    return read<std::string>(key, "a string", [](const json& v) { return v.is_string(); });
-  }
-  std::optional<bool> flag(const char* key) const {
-    return read<bool>(key, "a boolean", [](const json& v) { return v.is_boolean(); });
-  }
-  const json* array(const char* key) const {
-    const json* v = find(key);
-    if (v != nullptr && !v->is_array()) throw RequestError(kErrorInvalidElement, std::string("Invalid element (") + key + " should be an array)");
-    return v;
-  }
-  template <typename T>
-  static T required(std::optional<T> value, const char* key) {
-    if (!value) throw RequestError(kErrorMissingElement, std::string("Missing element (") + key + ")");
-    return *value;
-  }
-
- private:
-  const json* find(const char* key) const {
-    auto it = body_.find(key);
-    return it == body_.end() || it->is_null() ? nullptr : &*it;
-  }
-  template <typename T, typename Check>
-  std::optional<T> read(const char* key, const char* what, Check check) const {
-    const json* v = find(key);
-    if (v == nullptr) return std::nullopt;
-    if (!check(*v)) throw RequestError(kErrorInvalidElement, std::string("Invalid element (") + key + " should be " + what + ")");
-    return v->get<T>();
-  }
-  const json& body_;
-};
+// A request body read field by field: absent (or null) -> nullopt, wrong type 484, a required
+// field that is absent 483.
+using Body = plugins::RequestBody<RequestError, kErrorMissingElement, kErrorInvalidElement>;
 
 }  // namespace junction::audiobridge

@@ -2,27 +2,6 @@
 
 namespace junction::audiobridge {
 
-void MediaRoutes::set(HandleId handle, Route route) {
-  std::lock_guard lock(write_mutex_);
-  auto next = std::make_shared<Map>(*map_.load());
-  (*next)[handle] = std::move(route);
-  map_.store(std::move(next));
-}
-
-void MediaRoutes::erase(HandleId handle) {
-  std::lock_guard lock(write_mutex_);
-  auto current = map_.load();
-  if (current->count(handle) == 0) return;
-  auto next = std::make_shared<Map>(*current);
-  next->erase(handle);
-  map_.store(std::move(next));
-}
-
-void MediaRoutes::clear() {
-  std::lock_guard lock(write_mutex_);
-  map_.store(std::make_shared<const Map>());
-}
-
 mixers::AudioMixer::PacketSink make_packet_sink(plugin::Services& services, const MediaRoutes& routes) {
   // The batch is reused tick after tick (only this mixer's thread calls the sink).
   auto batch = std::make_shared<std::vector<plugin::OutgoingRtp>>();

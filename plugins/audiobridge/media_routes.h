@@ -8,15 +8,13 @@
 //
 // Mixer threads: the mixer of a room names its participants by handle id; its sinks turn one
 // tick's packets into one relay_rtp_batch() call, and talking changes into events.
-#include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
-#include <unordered_map>
 #include <vector>
 
 #include "core/gateway/plugin.h"
 #include "mixers/audio/audio_mixer.h"
+#include "plugins/common/route_table.h"
 
 namespace junction::audiobridge {
 
@@ -31,19 +29,7 @@ struct Route {
   int payload_type = -1;  // Opus as negotiated; packets of other types are not mixed
 };
 
-class MediaRoutes {
- public:
-  using Map = std::unordered_map<HandleId, Route>;
-
-  void set(HandleId handle, Route route);  // control loop
-  void erase(HandleId handle);             // control loop
-  void clear();
-  std::shared_ptr<const Map> snapshot() const { return map_.load(); }  // any thread
-
- private:
-  std::mutex write_mutex_;  // writers only
-  std::atomic<std::shared_ptr<const Map>> map_{std::make_shared<const Map>()};
-};
+using MediaRoutes = plugins::RouteTable<Route>;
 
 // The sinks of a room's mixer (they run on its thread).
 mixers::AudioMixer::PacketSink make_packet_sink(plugin::Services& services, const MediaRoutes& routes);
