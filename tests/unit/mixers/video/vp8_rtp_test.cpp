@@ -18,6 +18,7 @@ std::vector<uint8_t> fake_frame(size_t size, bool key, uint8_t seed) {
 struct Packets {
   std::vector<uint8_t> bytes;
   std::vector<size_t> sizes;
+  // Views into `bytes`: keep the Packets alive while they are used.
   std::vector<std::span<const uint8_t>> list() const {
     std::vector<std::span<const uint8_t>> out;
     size_t at = 0;
@@ -57,17 +58,17 @@ TEST(Vp8Rtp, PacketizeRespectsTheSizeAndRoundTrips) {
 
 TEST(Vp8Rtp, StartsOnlyOnAKeyframe) {
   Vp8Depacketizer d;
-  auto delta = cut(fake_frame(100, false, 1)).list();
+  Packets delta_packets = cut(fake_frame(100, false, 1)), key_packets = cut(fake_frame(100, true, 1));
+  auto delta = delta_packets.list(), key = key_packets.list();
   EXPECT_EQ(d.push(1, 100, true, delta[0]), Vp8Depacketizer::Result::kNeedKeyframe);
-  auto key = cut(fake_frame(100, true, 1)).list();
   EXPECT_EQ(d.push(2, 200, true, key[0]), Vp8Depacketizer::Result::kFrame);
   EXPECT_EQ(d.push(3, 300, true, delta[0]), Vp8Depacketizer::Result::kFrame);
 }
 
 TEST(Vp8Rtp, ALossWaitsForTheNextKeyframe) {
   Vp8Depacketizer d;
-  auto key = cut(fake_frame(3000, true, 3)).list();
-  auto delta = cut(fake_frame(3000, false, 5)).list();
+  Packets key_packets = cut(fake_frame(3000, true, 3)), delta_packets = cut(fake_frame(3000, false, 5));
+  auto key = key_packets.list(), delta = delta_packets.list();
   uint16_t seq = 65530;  // across the wrap
   for (size_t i = 0; i < key.size(); ++i) d.push(seq++, 1000, i + 1 == key.size(), key[i]);
   ASSERT_FALSE(d.waiting_keyframe());
@@ -87,7 +88,8 @@ TEST(Vp8Rtp, ALossWaitsForTheNextKeyframe) {
 
 TEST(Vp8Rtp, DuplicatesAndLatePacketsAreIgnored) {
   Vp8Depacketizer d;
-  auto key = cut(fake_frame(2000, true, 9)).list();
+  Packets packets = cut(fake_frame(2000, true, 9));
+  auto key = packets.list();
   EXPECT_EQ(d.push(10, 1, false, key[0]), Vp8Depacketizer::Result::kNone);
   EXPECT_EQ(d.push(10, 1, false, key[0]), Vp8Depacketizer::Result::kNone);
   EXPECT_EQ(d.push(9, 1, false, key[0]), Vp8Depacketizer::Result::kNone);
