@@ -298,7 +298,7 @@ class VideoMixerTest(_Test):
             # Mix-minus: A hears C's tone; C does not hear itself.
             print(f"tone heard: A {a.tone_db():.1f} dBFS, C {c.tone_db():.1f} dBFS", file=sys.stderr)
             self.assertGreater(a.tone_db(), -30.0, "A does not hear C's tone")
-            self.assertLess(c.tone_db(), a.tone_db() - 30.0, "C hears its own tone")
+            self.assertLess(c.tone_db(), a.tone_db() - 20.0, "C hears its own tone")
 
             # The active speaker: A switches to the speaker layout and sees C large.
             q = a.conn.events.setdefault(a.handle, asyncio.Queue())
@@ -312,7 +312,7 @@ class VideoMixerTest(_Test):
             self.assertEqual(layout["layout"]["tiles"][0]["id"], c.id)
             self.assertEqual(len(layout["layout"]["tiles"]), 4)
             large = (0, 0, CANVAS[0], CANVAS[1] - CANVAS[1] // 4)
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + MEDIA_DEADLINE  # a keyframe of the new group, then frames
             mean = None
             while time.monotonic() < deadline:
                 mean = cell_means(a.latest, [large])[0]

@@ -53,7 +53,7 @@ std::vector<Packetized> encode_loop(int seed) {
         f->data[1][y * f->linesize[1] + x] = static_cast<uint8_t>(100 + ((x + seed * 13) & 0x3F));
         f->data[2][y * f->linesize[2] + x] = static_cast<uint8_t>(100 + ((y + t) & 0x3F));
       }
-    canvas.fill({(t * 11 + seed * 50) % (w - 80), 140, 80, 80}, Yuv::from_rgb(250, 250, 250));
+    canvas.fill({0, (t * 11 + seed * 50) % (w - 80), 140, 80, 80}, Yuv::from_rgb(250, 250, 250));
     bool key = false;
     auto frame = encoder.encode(f, t == 0, &key);
     Packetized p;
