@@ -15,7 +15,8 @@
 // - talking indicator: both fake microphones play a steady tone (a WAV made here), alice's list
 //   shows bob talking; bob presses Mute and alice's list shows him not talking any more;
 // - bob shares his screen (Chromium's fake capture): the button says so, no error shows, and
-//   alice keeps decoding bob's feed (framesDecoded grows by 20 more); stopping goes back;
+//   alice keeps decoding bob's feed (framesDecoded grows by 20 more within 30 s: a screen
+//   capture makes frames as the screen changes, slowly on a loaded machine); stopping goes back;
 // - the lobby lists the room (its name as description) with 2 people;
 // - the dashboard (admin API over the admin WebSocket) lists both pages' session ids in its
 //   table, shows > 50 kbit/s coming in on both publishers' handles and draws a chart per handle;
@@ -98,7 +99,12 @@ await runWebDemoTest('webdemo-sfu', {
   await bob.click('#screen');
   await until(() => bob.$eval('#screen', (b) => b.getAttribute('aria-pressed') === 'true'), EVENT_TIMEOUT_MS, 'bob sharing his screen');
   const before = (await framesOfBob()).framesDecoded;
-  await until(async () => (await framesOfBob()).framesDecoded > before + 20, EVENT_TIMEOUT_MS, 'alice decoding bob\'s feed while he shares his screen');
+  await until(async () => (await framesOfBob()).framesDecoded > before + 20, MEDIA_TIMEOUT_MS, 'alice decoding bob\'s feed while he shares his screen')
+    .catch(async (err) => {
+      const out = (await bob.evaluate(() => window.sfu.publishStats())).outbound.filter((o) => o.kind === 'video');
+      log(`bob sends ${JSON.stringify(out)}; alice decodes ${JSON.stringify(await framesOfBob())} (${before} before)`);
+      throw err;
+    });
   await bob.click('#screen');
   await until(() => bob.$eval('#screen', (b) => b.getAttribute('aria-pressed') === 'false'), EVENT_TIMEOUT_MS, 'bob back on his camera');
   const bobStatus = await bob.$eval('#status', (s) => [s.dataset.kind, s.textContent]);
