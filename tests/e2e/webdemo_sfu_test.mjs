@@ -134,7 +134,7 @@ await runWebDemoTest('webdemo-sfu', {
   await until(async () => {
     const rows = await dashboard.evaluate(() => window.dashboard.handleRows());
     return publisherHandles.every((h) => rows.some((r) => r.id === h && r.kbpsIn > 50));
-  }, EVENT_TIMEOUT_MS, 'the dashboard showing > 50 kbit/s coming in on both publishers\' handles');
+  }, MEDIA_TIMEOUT_MS, 'the dashboard showing > 50 kbit/s coming in on both publishers\' handles');
   const charts = await dashboard.$$eval('#charts canvas', (c) => c.length);
   check(charts >= 4, `the dashboard draws ${charts} charts (expected one per handle with a PeerConnection, >= 4)`);
   await dashboard.selectOption('#log-level', 'debug');
