@@ -84,7 +84,7 @@ void BM_VideoRoom(benchmark::State& state) {
     if (i < speaker_viewers) people.back()->set_view({LayoutKind::kSpeaker, true, 0});
   }
   mixer.set_speaker(1);
-  uint16_t seq = 0;
+  std::vector<uint16_t> seqs(static_cast<size_t>(participants), 0);  // one RTP stream each
   int t = 0;
   auto feed = [&] {
     const int n = t % kLoop;
@@ -92,7 +92,7 @@ void BM_VideoRoom(benchmark::State& state) {
       const Packetized& p = loops[static_cast<size_t>(i % 4)][static_cast<size_t>(n)];
       size_t at = 0;
       for (size_t k = 0; k < p.sizes.size(); ++k) {
-        people[static_cast<size_t>(i)]->push(seq++, static_cast<uint32_t>(t * 3600), k + 1 == p.sizes.size(),
+        people[static_cast<size_t>(i)]->push(seqs[static_cast<size_t>(i)]++, static_cast<uint32_t>(t * 3600), k + 1 == p.sizes.size(),
                                              {p.bytes.data() + at, p.sizes[k]});
         at += p.sizes[k];
       }
