@@ -117,6 +117,7 @@ bool VideoParticipant::decode_pending(Clock::time_point now) {
 
 struct VideoMixer::Group {
   std::vector<Tile> tiles;
+  bool low = false;  // the low-bitrate group of this layout
   Canvas canvas;
   std::unique_ptr<Vp8Encoder> encoder;
   std::vector<VideoParticipant*> receivers;  // this tick
@@ -124,10 +125,12 @@ struct VideoMixer::Group {
   bool keyframe_wanted = true;
   bool had_keyframe = false;
   Clock::time_point last_keyframe{};
-  Group(std::vector<Tile> t, const VideoMixerSettings& s)
+  Clock::time_point last_rate_change{};
+  Group(std::vector<Tile> t, bool is_low, int bitrate, const VideoMixerSettings& s)
       : tiles(std::move(t)),
+        low(is_low),
         canvas(s.width, s.height),
-        encoder(std::make_unique<Vp8Encoder>(EncoderSettings{s.width, s.height, s.fps, s.bitrate, s.speed})),
+        encoder(std::make_unique<Vp8Encoder>(EncoderSettings{s.width, s.height, s.fps, bitrate, s.speed})),
         picture_id(random_value<uint16_t>() & 0x7FFF) {}
 };
 
@@ -213,6 +216,34 @@ void VideoMixer::compose(Group& group, Clock::time_point now) {
   }
 }
 
+int VideoMixer::target_bitrate(uint64_t lowest_estimate) const {
+  if (lowest_estimate == 0) return settings_.bitrate;
+  return static_cast<int>(std::clamp<uint64_t>(lowest_estimate, static_cast<uint64_t>(settings_.min_bitrate),
+                                               static_cast<uint64_t>(settings_.bitrate)));
+}
+
+// Each group's bitrate follows the lowest estimate among its receivers (receivers without one
+// do not count), with hysteresis: re-making the encoder costs a keyframe.
+void VideoMixer::adapt_bitrates(Clock::time_point now) {
+  for (auto& g : groups_) {
+    uint64_t lowest = 0;
+    for (VideoParticipant* r : g->receivers) {
+      uint64_t e = r->estimate_;
+      if (e > 0 && (lowest == 0 || e < lowest)) lowest = e;
+    }
+    const int target = target_bitrate(lowest), current = g->encoder->bitrate();
+    if (std::abs(target - current) * 5 <= current || now - g->last_rate_change < settings_.bitrate_hold) continue;
+    try {
+      g->encoder->set_bitrate(target);
+    } catch (const std::exception&) {
+      continue;  // keeps the old encoder (set_bitrate replaces it only once the new one opened)
+    }
+    g->last_rate_change = now;
+    g->keyframe_wanted = true;
+    g->had_keyframe = false;  // the new encoder starts with one anyway: let it through at once
+  }
+}
+
 void VideoMixer::tick() {
   const auto started = Clock::now();
   std::shared_ptr<const List> list;
@@ -239,9 +270,12 @@ void VideoMixer::tick() {
       continue;
     }
     std::vector<Tile> tiles = compute_layout(settings_.width, settings_.height, ids, p->id(), p->view(), speaker);
-    auto it = std::find_if(groups_.begin(), groups_.end(), [&](const auto& g) { return g->tiles == tiles; });
+    const uint64_t estimate = p->estimate_;
+    const bool low = estimate > 0 && static_cast<double>(estimate) < settings_.low_share * settings_.bitrate;
+    auto it = std::find_if(groups_.begin(), groups_.end(), [&](const auto& g) { return g->low == low && g->tiles == tiles; });
     if (it == groups_.end()) {
-      groups_.push_back(std::make_unique<Group>(std::move(tiles), settings_));
+      groups_.push_back(std::make_unique<Group>(std::move(tiles), low, target_bitrate(estimate), settings_));
+      groups_.back()->last_rate_change = started;
       it = groups_.end() - 1;
     }
     Group& g = **it;
@@ -259,6 +293,7 @@ void VideoMixer::tick() {
   }
   groups_.erase(std::remove_if(groups_.begin(), groups_.end(), [](const auto& g) { return g->receivers.empty(); }),
                 groups_.end());
+  adapt_bitrates(started);
 
   const uint32_t ts = ts_base_ + static_cast<uint32_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(started - epoch_).count() * kVideoClock / 1000000);
@@ -313,6 +348,11 @@ void VideoMixer::tick() {
   stats_.packets += out_.size();
   stats_.decoded += decoded;
   stats_.last_tick_groups = static_cast<int>(groups_.size());
+  stats_.last_tick_low_groups = static_cast<int>(std::count_if(groups_.begin(), groups_.end(), [](const auto& g) { return g->low; }));
+  stats_.last_tick_min_bitrate = 0;
+  for (const auto& g : groups_)
+    if (stats_.last_tick_min_bitrate == 0 || g->encoder->bitrate() < stats_.last_tick_min_bitrate)
+      stats_.last_tick_min_bitrate = g->encoder->bitrate();
   stats_.busy_us += std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
 }
 

@@ -39,7 +39,14 @@ namespace junction::mixers {
 struct VideoMixerSettings {
   int width = 1280, height = 720;  // the canvas
   int fps = 25;
-  int bitrate = 1000000;  // per group, bits per second
+  int bitrate = 1000000;  // per group, bits per second: the most a group gets
+  // Receivers' estimates (REMB): a group's bitrate follows the lowest estimate of its receivers,
+  // within [min_bitrate, bitrate]; a receiver whose estimate is below low_share x bitrate is moved
+  // to a low-bitrate group of the same layout, so it does not drag the others down. The encoder
+  // is re-made (a keyframe) only on a change of more than 20 %, at most every `bitrate_hold`.
+  int min_bitrate = 100000;
+  double low_share = 0.5;
+  std::chrono::milliseconds bitrate_hold{2000};
   int speed = 8;          // libvpx cpu-used
   std::chrono::milliseconds stale_after{2000};        // a picture this old gives way to the placeholder
   std::chrono::milliseconds keyframe_interval{500};   // at most one keyframe per group per interval
@@ -68,6 +75,8 @@ class VideoParticipant {
   bool sending() const { return send_; }
   // The receiver asked for a keyframe (PLI/FIR): its group's next allowed frame is one.
   void request_keyframe() { keyframe_requested_ = true; }
+  // The receiver's bandwidth estimate (REMB), bits per second; 0: none.
+  void set_receive_estimate(uint64_t bps) { estimate_ = bps; }
 
   struct Stats {
     uint64_t frames_in = 0;       // whole frames reassembled
@@ -99,6 +108,7 @@ class VideoParticipant {
   std::atomic<uint32_t> ssrc_{0};
   std::atomic<bool> keyframe_requested_{false};
   std::atomic<bool> decoder_wants_keyframe_{false};
+  std::atomic<uint64_t> estimate_{0};
 
   // Media worker only.
   Vp8Depacketizer depacketizer_;
@@ -128,6 +138,8 @@ class VideoMixer {
     uint64_t packets = 0;    // RTP packets handed to the sink
     uint64_t decoded = 0;    // input frames decoded
     int last_tick_groups = 0;
+    int last_tick_low_groups = 0;   // groups for receivers far below the room's bitrate
+    int last_tick_min_bitrate = 0;  // the lowest group bitrate last tick
     int64_t busy_us = 0;     // time spent inside tick(), all ticks
   };
 
@@ -161,6 +173,8 @@ class VideoMixer {
   struct Group;
   void run();
   void compose(Group& group, Clock::time_point now);
+  int target_bitrate(uint64_t lowest_estimate) const;
+  void adapt_bitrates(Clock::time_point now);
 
   const VideoMixerSettings settings_;
   const PacketSink sink_;

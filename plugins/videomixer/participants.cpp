@@ -284,3 +284,16 @@ void VideoMixerPlugin::incoming_keyframe_request(HandleId handle, int mindex) {
 }
 
 }  // namespace junction::videomixer
+
+namespace junction::videomixer {
+
+// The receiver's estimate for everything we send it; the composite gets it less the mix's share.
+void VideoMixerPlugin::incoming_remb(HandleId handle, uint64_t bitrate_bps) {
+  constexpr uint64_t kAudioShare = 40000;
+  auto map = routes_.snapshot();
+  auto it = map->find(handle);
+  if (it != map->end() && it->second.video)
+    it->second.video->set_receive_estimate(bitrate_bps > 2 * kAudioShare ? bitrate_bps - kAudioShare : bitrate_bps / 2);
+}
+
+}  // namespace junction::videomixer

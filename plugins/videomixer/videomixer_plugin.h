@@ -55,6 +55,7 @@ class VideoMixerPlugin final : public plugin::Plugin {
   void hangup_media(HandleId handle) override;
   void incoming_rtp(HandleId handle, const media::IncomingRtp& packet) override;
   void incoming_keyframe_request(HandleId handle, int mindex) override;
+  void incoming_remb(HandleId handle, uint64_t bitrate_bps) override;
 
  private:
   struct Reply {

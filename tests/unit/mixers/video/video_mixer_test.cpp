@@ -208,5 +208,37 @@ TEST(VideoMixer, ASendersLossAsksForAKeyframeRateLimited) {
   EXPECT_EQ(a->stats().frames_decoded, 2u);  // the first and the new keyframe
 }
 
+TEST(VideoMixer, GroupBitrateFollowsEstimatesAndAFarBelowReceiverMovesToALowGroup) {
+  VideoMixerSettings s = small();  // 400 kbit/s
+  s.bitrate_hold = std::chrono::milliseconds(0);
+  Harness h(s);
+  auto a = h.mixer.add(1), b = h.mixer.add(2), c = h.mixer.add(3);
+  for (auto* p : {a.get(), b.get(), c.get()}) p->set_send(true);
+  h.mixer.tick();
+  EXPECT_EQ(h.mixer.stats().last_tick_groups, 1);
+  EXPECT_EQ(h.mixer.stats().last_tick_min_bitrate, 400000);
+  // Everyone a little below the room's bitrate: the one group follows the lowest.
+  a->set_receive_estimate(300000);
+  b->set_receive_estimate(350000);
+  h.mixer.tick();
+  EXPECT_EQ(h.mixer.stats().last_tick_groups, 1);
+  EXPECT_EQ(h.mixer.stats().last_tick_min_bitrate, 300000);
+  // c far below (under half of 400k): a group of its own; the others are not dragged down.
+  c->set_receive_estimate(120000);
+  h.mixer.tick();
+  auto st = h.mixer.stats();
+  EXPECT_EQ(st.last_tick_groups, 2);
+  EXPECT_EQ(st.last_tick_low_groups, 1);
+  EXPECT_EQ(st.last_tick_min_bitrate, 120000);
+  int before = h.receivers[3].frames;
+  for (int t = 0; t < 3; ++t) h.mixer.tick();
+  EXPECT_GT(h.receivers[3].frames, before);  // c keeps receiving (from a keyframe of its new group)
+  // c recovers: back with the others.
+  c->set_receive_estimate(380000);
+  h.mixer.tick();
+  EXPECT_EQ(h.mixer.stats().last_tick_groups, 1);
+  EXPECT_EQ(h.mixer.stats().last_tick_low_groups, 0);
+}
+
 }  // namespace
 }  // namespace junction::mixers
