@@ -9,6 +9,7 @@
 #include "core/media/rtcp_builder.h"
 #include "core/media/rtcp_packet.h"
 #include "core/media/rtp_extensions.h"
+#include "core/media/simulcast.h"
 #include "core/media/ntp_time.h"
 
 namespace junction::transports {
@@ -35,6 +36,8 @@ uint32_t random_u32() {
 }
 
 constexpr std::string_view kMidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
+constexpr std::string_view kRidUri = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
+constexpr std::string_view kRepairedRidUri = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
 constexpr size_t kSrtpHeadroom = 148;  // room libsrtp wants for the SRTP/SRTCP trailer (srtp_max_trailer_len)
 
 }  // namespace
@@ -50,7 +53,8 @@ struct PeerConnection::Line {
   std::unordered_map<int, int> media_to_rtx;
   std::unordered_map<int, uint32_t> clock_rates;
   std::vector<uint32_t> remote_ssrcs;           // from the remote description (media ssrcs)
-  std::vector<uint32_t> remote_rtx_ssrcs;
+  std::unordered_map<uint32_t, uint32_t> remote_rtx_of;  // a=ssrc-group:FID: rtx ssrc -> media ssrc
+  media::SimulcastLayers simulcast;             // the layers the peer sends here, if any
   std::unique_ptr<SendStream> send;             // when we send on this line
   bool receiving = false;
   Clock::time_point last_packet;
@@ -73,6 +77,9 @@ struct PeerConnection::RecvStream {
   uint32_t ssrc = 0;
   int mindex = 0;
   bool rtx = false;
+  int substream = -1;      // simulcast layer (media streams of a simulcast line), else -1
+  std::string rid;         // media: its rid; rtx: the rid it repairs (simulcast only)
+  uint32_t repairs = 0;    // rtx: the media ssrc it repairs, when an FID group says so
   media::ReceiveStats stats;
   std::optional<media::NackGenerator> nack;  // video only
   int64_t lost_at_last_check = 0;
@@ -123,7 +130,8 @@ guint PeerConnection::add_timeout(std::chrono::milliseconds period, bool (PeerCo
   return id;
 }
 
-std::string PeerConnection::set_remote_description(const media::SessionDescription& remote, bool is_offer) {
+std::string PeerConnection::set_remote_description(const media::SessionDescription& remote, bool is_offer,
+                                                   bool rids_lowest_first) {
   if (closed_) return "the PeerConnection is closed";
   // With BUNDLE everything runs on the first bundled m-line's transport.
   const media::MediaSection* transport = nullptr;
@@ -184,9 +192,10 @@ std::string PeerConnection::set_remote_description(const media::SessionDescripti
     line.mindex = static_cast<int>(i);
     line.mid = remote.media[i].mid;
     line.remote_ssrcs = remote.media[i].media_ssrcs();
-    line.remote_rtx_ssrcs.clear();
+    line.remote_rtx_of.clear();
     for (const auto& group : remote.media[i].ssrc_groups)
-      if (group.semantics == "FID" && group.ssrcs.size() == 2) line.remote_rtx_ssrcs.push_back(group.ssrcs[1]);
+      if (group.semantics == "FID" && group.ssrcs.size() == 2) line.remote_rtx_of[group.ssrcs[1]] = group.ssrcs[0];
+    line.simulcast = media::simulcast_layers(remote.media[i], rids_lowest_first);
   }
   return "";
 }
@@ -217,6 +226,8 @@ void PeerConnection::set_local_description(const media::SessionDescription& loca
       }
     }
     if (int id = m.extmap_id(kMidUri); id != 0) mid_extension_id_ = id;
+    if (int id = m.extmap_id(kRidUri); id != 0) rid_extension_id_ = id;
+    if (int id = m.extmap_id(kRepairedRidUri); id != 0) repaired_rid_extension_id_ = id;
     std::vector<uint32_t> ssrcs = m.media_ssrcs();
     if (media::sends(m.direction) && !line.rejected && !ssrcs.empty()) {
       if (!line.send) line.send = std::make_unique<SendStream>();
@@ -440,7 +451,7 @@ PeerConnection::RecvStream* PeerConnection::recv_stream_for(const media::RtpPack
   for (auto& line : lines_) {
     if (mindex >= 0) break;
     if (std::find(line->remote_ssrcs.begin(), line->remote_ssrcs.end(), rtp.ssrc()) != line->remote_ssrcs.end() ||
-        std::find(line->remote_rtx_ssrcs.begin(), line->remote_rtx_ssrcs.end(), rtp.ssrc()) != line->remote_rtx_ssrcs.end())
+        line->remote_rtx_of.count(rtp.ssrc()) != 0)
       mindex = line->mindex;
   }
   if (mindex < 0) {
@@ -456,12 +467,38 @@ PeerConnection::RecvStream* PeerConnection::recv_stream_for(const media::RtpPack
   Line& line = *lines_[static_cast<std::size_t>(mindex)];
   if (line.rejected) return nullptr;
   rtx = line.rtx_to_media.count(rtp.payload_type()) != 0;
+  // Simulcast: which layer (media) or which layer's media (rtx) this SSRC is. A layer is named by
+  // its SSRC in an SIM group, or by the rid extension of its first packets; a packet of a
+  // simulcast line that names no layer cannot be placed yet and is dropped until one does.
+  int substream = -1;
+  std::string rid;
+  uint32_t repairs = 0;
+  if (auto fid = line.remote_rtx_of.find(rtp.ssrc()); fid != line.remote_rtx_of.end()) repairs = fid->second;
+  if (!line.simulcast.empty()) {
+    auto read_rid = [&](int id) {
+      return id > 0 ? std::string(media::read_sdes_string(rtp.extension(static_cast<uint8_t>(id)))) : std::string();
+    };
+    if (rtx) {
+      rid = read_rid(repaired_rid_extension_id_);
+      if (rid.empty() && repairs == 0) return nullptr;
+    } else {
+      substream = line.simulcast.substream_of_ssrc(rtp.ssrc());
+      if (substream < 0) {
+        rid = read_rid(rid_extension_id_);
+        substream = line.simulcast.substream_of_rid(rid);
+      }
+      if (substream < 0) return nullptr;
+    }
+  }
   uint32_t clock = line.clock_rates.count(rtp.payload_type()) ? line.clock_rates[rtp.payload_type()] : 90000;
   if (recv_.size() >= 16) return nullptr;  // a peer inventing SSRCs gets no more state
   auto stream = std::make_unique<RecvStream>(clock);
   stream->ssrc = rtp.ssrc();
   stream->mindex = mindex;
   stream->rtx = rtx;
+  stream->substream = substream;
+  stream->rid = std::move(rid);
+  stream->repairs = repairs;
   if (line.kind == MediaKind::kVideo && !rtx) stream->nack.emplace(media::NackOptions{});
   logger()->debug("pc {}: new {} stream ssrc {} on m-line {}", id_, rtx ? "rtx" : "media", rtp.ssrc(), mindex);
   recv_.push_back(std::move(stream));
@@ -492,9 +529,14 @@ void PeerConnection::on_rtp(uint8_t* data, size_t length) {
     auto payload = rtp->payload();
     if (payload.size() < 2) return;  // RTX padding probe
     uint16_t osn = static_cast<uint16_t>(payload[0] << 8 | payload[1]);
+    // The stream it repairs: named by an FID group or (simulcast) by its repaired rid; else
+    // the m-line's one media stream.
     RecvStream* media_stream = nullptr;
-    for (auto& s : recv_)
-      if (!s->rtx && s->mindex == stream->mindex) media_stream = s.get();
+    for (auto& s : recv_) {
+      if (s->rtx || s->mindex != stream->mindex) continue;
+      if (stream->repairs != 0 ? s->ssrc == stream->repairs : stream->rid.empty() || s->rid == stream->rid)
+        media_stream = s.get();
+    }
     if (media_stream == nullptr) return;
     size_t header = rtp->header_size();
     size_t payload_len = payload.size() - 2;
@@ -518,7 +560,8 @@ void PeerConnection::on_rtp(uint8_t* data, size_t length) {
     line.receiving = true;
     if (events_.media_state) events_.media_state(line.mindex, line.kind, true);
   }
-  if (events_.rtp) events_.rtp(media::IncomingRtp{line.mindex, line.kind, *rtp, std::span<uint8_t>(data, plain)});
+  if (events_.rtp)
+    events_.rtp(media::IncomingRtp{line.mindex, line.kind, *rtp, std::span<uint8_t>(data, plain), stream->substream});
 }
 
 bool PeerConnection::send_rtp(int mindex, std::span<const uint8_t> packet) {

@@ -63,9 +63,11 @@ class PeerConnection {
   PeerConnection(const PeerConnection&) = delete;
   PeerConnection& operator=(const PeerConnection&) = delete;
 
-  // The peer's offer or answer: ICE credentials and candidates, DTLS fingerprint and role.
-  // Returns "" or why it cannot be used.
-  std::string set_remote_description(const media::SessionDescription& remote, bool is_offer);
+  // The peer's offer or answer: ICE credentials and candidates, DTLS fingerprint and role, and
+  // the simulcast layers it sends (`rids_lowest_first`: the jsep's rid_order is "lmh", see
+  // core/media/simulcast.h). Returns "" or why it cannot be used.
+  std::string set_remote_description(const media::SessionDescription& remote, bool is_offer,
+                                     bool rids_lowest_first = false);
   // Our offer or answer as the plugin wrote it: payload types, SSRCs and extension ids to use.
   void set_local_description(const media::SessionDescription& local);
   // Adds what the transport owns to a local description: ICE credentials, fingerprint, setup,
@@ -133,6 +135,7 @@ class PeerConnection {
   std::vector<std::unique_ptr<Line>> lines_;            // by m-line index
   std::vector<std::unique_ptr<RecvStream>> recv_;        // by arrival of a new SSRC
   int mid_extension_id_ = 0;                              // the mid header extension, if negotiated
+  int rid_extension_id_ = 0, repaired_rid_extension_id_ = 0;  // RFC 8852, if negotiated
   uint32_t rtcp_ssrc_;                                    // sender SSRC of our feedback
   std::string cname_;
   bool gathering_done_ = false;

@@ -135,8 +135,10 @@ json Gateway::apply_remote_jsep(Handle& handle, const json& jsep) {
   if (!handle.pc) create_pc(handle);
   std::shared_ptr<PeerConnection> pc = handle.pc;
   std::string failure;
+  // Janus's jsep field: "lmh" when the sender lists its simulcast rids lowest first.
+  const bool rids_lowest_first = jsep.contains("rid_order") && jsep["rid_order"] == "lmh";
   handle.worker->run_sync([&] {
-    failure = pc->set_remote_description(*sdp, offer);
+    failure = pc->set_remote_description(*sdp, offer, rids_lowest_first);
     if (failure.empty() && !update) pc->gather();
   });
   if (!failure.empty()) {

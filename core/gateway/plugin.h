@@ -105,7 +105,7 @@
 namespace junction::plugin {
 
 // Bumped on any change to this file that alters the layout or meaning of what crosses it.
-inline constexpr int kAbiVersion = 7;
+inline constexpr int kAbiVersion = 8;
 
 using json = nlohmann::json;
 using HandleId = uint64_t;

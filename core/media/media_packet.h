@@ -16,6 +16,9 @@ struct IncomingRtp {
   MediaKind kind;
   const RtpPacket& rtp;
   std::span<uint8_t> bytes;
+  // Simulcast: the layer this packet belongs to, 0 = lowest quality (core/media/simulcast.h);
+  // -1 when the m-line carries no simulcast. RTX is already restored into its layer.
+  int substream = -1;
 };
 
 }  // namespace junction::media

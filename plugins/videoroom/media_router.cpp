@@ -36,13 +36,14 @@ void Routes::remove_targets_of(HandleId subscriber) {
 
 void Routes::move_target(HandleId subscriber, int mindex, HandleId publisher, int publisher_mindex, Forwarder fallback,
                          bool active) {
-  Target moved{subscriber, mindex, active, fallback};
+  Target moved{subscriber, mindex, active, fallback, {}};
   for (auto& [id, route] : publishers)
     for (auto& s : route.streams) {
       auto it = std::find_if(s.targets.begin(), s.targets.end(),
                              [&](const Target& t) { return t.subscriber == subscriber && t.mindex == mindex; });
       if (it == s.targets.end()) continue;
       moved.forwarder = it->forwarder;
+      moved.layers.set_target(it->layers.target_substream(), it->layers.target_temporal());
       s.targets.erase(it);
     }
   moved.forwarder.restart();  // a new source: continue the numbering, wait for a keyframe
@@ -53,6 +54,14 @@ void Routes::move_target(HandleId subscriber, int mindex, HandleId publisher, in
     target->keyframe_wanted = target->video;
     target->targets.push_back(std::move(moved));
   }
+}
+
+Target* Routes::target(HandleId subscriber, int mindex) {
+  for (auto& [id, route] : publishers)
+    for (auto& s : route.streams)
+      for (auto& t : s.targets)
+        if (t.subscriber == subscriber && t.mindex == mindex) return &t;
+  return nullptr;
 }
 
 void RoomMedia::post(std::function<void(Routes&)> command) {
@@ -102,9 +111,24 @@ void RoomMedia::on_rtp(plugin::Services& services, HandleId handle, const media:
   if (packet.mindex < 0 || static_cast<size_t>(packet.mindex) >= publisher.streams.size()) return;
   PublisherStreamRoute& stream = publisher.streams[static_cast<size_t>(packet.mindex)];
   auto now = Clock::now();
+  LayerFilter::Packet layer;  // simulcast only
+  if (packet.substream >= 0 && packet.substream < LayerFilter::kMaxSubstreams) {
+    stream.layer_seen[static_cast<size_t>(packet.substream)] = now;
+    layer.substream = packet.substream;
+    layer.keyframe = starts_keyframe(stream.codec, packet.rtp.payload());
+    layer.frame_start = true;
+    if (stream.codec == VideoCodec::kVp8) {
+      if (auto desc = media::parse_vp8_descriptor(packet.rtp.payload())) {
+        layer.frame_start = desc->start_of_partition && desc->partition_id == 0;
+        if (desc->temporal_id) layer.temporal_id = *desc->temporal_id;
+        layer.layer_sync = desc->layer_sync;
+      }
+    }
+  }
   if (stream.video) {
-    bool someone_waits = std::any_of(stream.targets.begin(), stream.targets.end(),
-                                     [](const Target& t) { return t.active && t.forwarder.waiting_keyframe(); });
+    bool someone_waits = std::any_of(stream.targets.begin(), stream.targets.end(), [](const Target& t) {
+      return t.active && (t.forwarder.waiting_keyframe() || t.layers.wants_keyframe());
+    });
     bool periodic = routes_.fir_freq_seconds > 0 &&
                     now - stream.last_keyframe_request >= std::chrono::seconds(routes_.fir_freq_seconds);
     if (stream.keyframe_wanted || someone_waits || periodic) request_keyframe(services, handle, stream, now);
@@ -118,11 +142,27 @@ void RoomMedia::on_rtp(plugin::Services& services, HandleId handle, const media:
   if (!stream.enabled || packet.bytes.size() > scratch_.size()) return;
   for (Target& target : stream.targets) {
     if (!target.active) continue;
+    if (packet.substream >= 0 && !pass_layers(services, target, stream, packet, layer, now)) continue;
     std::memcpy(scratch_.data(), packet.bytes.data(), packet.bytes.size());
     std::span<uint8_t> copy(scratch_.data(), packet.bytes.size());
-    if (!target.forwarder.rewrite(copy, packet.rtp)) continue;
+    if (!target.forwarder.rewrite(copy, packet.rtp, now)) continue;
     services.relay_rtp(target.subscriber, target.mindex, copy);
   }
+}
+
+bool RoomMedia::pass_layers(plugin::Services& services, Target& target, PublisherStreamRoute& stream,
+                            const media::IncomingRtp& packet, const LayerFilter::Packet& info, Clock::time_point now) {
+  LayerFilter::Verdict verdict = target.layers.on_packet(info, stream.layer_seen, now);
+  if (verdict == LayerFilter::Verdict::kDropTemporal) target.forwarder.skip(packet.rtp);
+  bool substream = target.layers.take_substream_change(), temporal = target.layers.take_temporal_change();
+  if (substream || temporal) {
+    // As Janus tells a subscriber its simulcast layer changed (rare: built here).
+    plugin::json event = {{"videoroom", "event"}, {"room", room_id_}, {"mid", std::to_string(target.mindex)}};
+    if (substream) event["substream"] = target.layers.current_substream();
+    if (temporal) event["temporal"] = target.layers.current_temporal();
+    services.push_event(target.subscriber, "", event);
+  }
+  return verdict == LayerFilter::Verdict::kForward;
 }
 
 void RoomMedia::detect_talking(plugin::Services& services, const PublisherRoute& publisher,

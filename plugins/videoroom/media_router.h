@@ -23,6 +23,7 @@
 
 #include "core/gateway/plugin.h"
 #include "plugins/videoroom/forwarder.h"
+#include "plugins/videoroom/layer_filter.h"
 
 namespace junction::videoroom {
 
@@ -34,6 +35,7 @@ struct Target {  // one subscriber m-line fed by a publisher stream
   int mindex = 0;
   bool active = false;  // started and not paused
   Forwarder forwarder;
+  LayerFilter layers;   // simulcast sources: which layer this subscriber gets
 };
 
 // Talking detection on a publisher's audio (RFC 6464 levels, as Janus's audiolevel_event): every
@@ -48,6 +50,9 @@ struct PublisherStreamRoute {
   int mindex = 0;
   std::string mid;
   bool video = false;
+  VideoCodec codec = VideoCodec::kNone;
+  // Simulcast: when each layer last arrived (LayerFilter's view of which layers are alive).
+  std::array<Clock::time_point, LayerFilter::kMaxSubstreams> layer_seen{};
   TalkingDetector level;
   bool enabled = true;  // configure audio/video
   bool keyframe_wanted = false;
@@ -88,6 +93,7 @@ struct Routes {
   // (so the numbering it sees stays continuous); `fallback` serves when the old source is gone.
   void move_target(HandleId subscriber, int mindex, HandleId publisher, int publisher_mindex, Forwarder fallback,
                    bool active);
+  Target* target(HandleId subscriber, int mindex);  // the target feeding that m-line, or null
 };
 
 class RoomMedia {
@@ -112,6 +118,9 @@ class RoomMedia {
   void request_keyframe(plugin::Services& services, HandleId publisher, PublisherStreamRoute& stream, Clock::time_point now);
   void detect_talking(plugin::Services& services, const PublisherRoute& publisher, PublisherStreamRoute& stream,
                       const media::RtpPacket& rtp);
+  // Simulcast: whether `target` gets this packet; tells the subscriber when its layer changed.
+  bool pass_layers(plugin::Services& services, Target& target, PublisherStreamRoute& stream,
+                   const media::IncomingRtp& packet, const LayerFilter::Packet& info, Clock::time_point now);
 
   const uint64_t room_id_;
   std::atomic<bool> closed_{false};

@@ -2,9 +2,12 @@
 // start, pause, leave), the events the others get, and the media callbacks.
 #include <algorithm>
 #include <cctype>
+#include <optional>
+#include <tuple>
 
 #include "core/media/sdp.h"
 #include "core/media/sdp_answer.h"
+#include "core/media/simulcast.h"
 #include "plugins/videoroom/errors.h"
 #include "plugins/videoroom/request_fields.h"
 #include "plugins/videoroom/subscriber_sdp.h"
@@ -27,8 +30,15 @@ void check_pin(const Room& room, const json& body) {
     throw RequestError(kErrorUnauthorized, "Unauthorized (wrong pin)");
 }
 
+// A fresh forwarder for a subscriber's m-line.
+Forwarder forwarder_for(const SubscribedStream& s) {
+  VideoCodec codec = s.source.type == "video" ? video_codec_from_name(s.source.codec.c_str()) : VideoCodec::kNone;
+  return Forwarder(codec, s.payload_type, s.source.clock_rate > 0 ? static_cast<uint32_t>(s.source.clock_rate) : 90000);
+}
+
 // The streams our answer accepted, as clients see them in `publishers` lists.
-std::vector<StreamInfo> accepted_streams(const media::SessionDescription& answer) {
+std::vector<StreamInfo> accepted_streams(const media::SessionDescription& offer, const media::SessionDescription& answer,
+                                         bool rids_lowest_first) {
   std::vector<StreamInfo> out;
   for (size_t i = 0; i < answer.media.size(); ++i) {
     const media::MediaSection& m = answer.media[i];
@@ -47,6 +57,13 @@ std::vector<StreamInfo> accepted_streams(const media::SessionDescription& answer
     for (const media::RtpCodec& c : m.codecs)
       if (c.is("rtx") && c.rtx_apt() == codec.payload_type) s.rtx_payload_type = c.payload_type;
     if (m.kind == "audio") s.audio_level_ext_id = m.extmap_id(kAudioLevelUri);
+    // Simulcast the answer accepted (the transport tells each packet's layer).
+    if (!m.rids.empty() && i < offer.media.size()) {
+      media::SimulcastLayers layers = media::simulcast_layers(offer.media[i], rids_lowest_first);
+      s.substreams = static_cast<int>(layers.rids.size());
+    } else if (i < offer.media.size()) {
+      s.substreams = static_cast<int>(media::simulcast_layers(offer.media[i], false).ssrcs.size());
+    }
     out.push_back(std::move(s));
   }
   return out;
@@ -186,17 +203,16 @@ VideoRoomPlugin::Reply VideoRoomPlugin::join_subscriber(HandleId handle, Room& r
   }
   // Routes: every stream gets an inactive target until `start` brings the answer.
   std::vector<SubscriberRoute::Source> sources;
-  std::vector<std::tuple<HandleId, int, int, VideoCodec, uint8_t>> targets;
+  std::vector<std::tuple<HandleId, int, int, Forwarder>> targets;
   for (const SubscribedStream& s : sub.streams) {
     sources.push_back({s.feed_handle, s.source.mindex});
-    VideoCodec codec = s.source.type == "video" ? video_codec_from_name(s.source.codec.c_str()) : VideoCodec::kNone;
-    targets.emplace_back(s.feed_handle, s.source.mindex, s.mindex, codec, s.payload_type);
+    targets.emplace_back(s.feed_handle, s.source.mindex, s.mindex, forwarder_for(s));
   }
   room.media->post([handle, sources, targets](Routes& routes) {
     routes.subscribers[handle].by_mindex = sources;
-    for (const auto& [publisher, pub_mindex, mindex, codec, pt] : targets)
+    for (const auto& [publisher, pub_mindex, mindex, forwarder] : targets)
       if (PublisherStreamRoute* stream = routes.stream(publisher, pub_mindex))
-        stream->targets.push_back(Target{handle, mindex, false, Forwarder(codec, pt)});
+        stream->targets.push_back(Target{handle, mindex, false, forwarder, {}});
   });
   room.subscribers[handle] = std::move(sub);
   handles_[handle] = HandleState{Role::kSubscriber, room.settings.id, 0};
@@ -235,7 +251,8 @@ VideoRoomPlugin::Reply VideoRoomPlugin::publish(HandleId handle, const json& bod
   } catch (const std::exception& e) {
     throw RequestError(kErrorInvalidSdp, std::string("Error answering the offer: ") + e.what());
   }
-  std::vector<StreamInfo> streams = accepted_streams(answer);
+  const bool rids_lowest_first = jsep.contains("rid_order") && jsep["rid_order"] == "lmh";
+  std::vector<StreamInfo> streams = accepted_streams(*offer, answer, rids_lowest_first);
   if (streams.empty()) throw RequestError(kErrorInvalidSdp, "No audio or video stream with a codec this room allows");
   p.streams = streams;
   p.data = std::any_of(answer.media.begin(), answer.media.end(),
@@ -254,6 +271,7 @@ VideoRoomPlugin::Reply VideoRoomPlugin::publish(HandleId handle, const json& bod
     for (const auto& s : streams) {
       auto& r = route.streams[static_cast<size_t>(s.mindex)];
       r.video = s.type == "video";
+      r.codec = r.video ? video_codec_from_name(s.codec.c_str()) : VideoCodec::kNone;
       r.mid = s.mid;
       r.level.extension_id = static_cast<uint8_t>(s.audio_level_ext_id);
       r.enabled = r.video ? video : audio;
@@ -405,23 +423,60 @@ void VideoRoomPlugin::set_subscriber_active(Room& room, Subscriber& sub, bool ac
 }
 
 VideoRoomPlugin::Reply VideoRoomPlugin::configure_subscriber(Room& room, Subscriber& sub, const json& body) {
-  // `streams: [{mid, send}]` (multistream), or the older `audio` / `video` switches for every mid of that kind.
-  std::vector<std::pair<SubscribedStream*, bool>> changes;
+  // Per mid: `streams: [{mid, send, substream, temporal, fallback}]` (multistream), or the same
+  // fields at the top level with an optional `mid` (without one: every mid of that kind); the
+  // older `audio` / `video` switches too. Everything is checked before anything changes.
+  struct Change {
+    SubscribedStream* stream;
+    std::optional<bool> send;
+    std::optional<uint64_t> substream, temporal, fallback;
+  };
+  std::vector<Change> changes;
+  auto read = [&](const json& item, SubscribedStream* s) {
+    Change c{s, opt_bool(item, "send"), opt_uint(item, "substream"), opt_uint(item, "temporal"), opt_uint(item, "fallback")};
+    if ((c.substream && *c.substream > 2) || (c.temporal && *c.temporal > 2))
+      throw RequestError(kErrorInvalidElement, "Invalid element (substream and temporal should be 0, 1 or 2)");
+    changes.push_back(c);
+  };
+  auto by_mid = [&](const std::string& mid) {
+    auto s = std::find_if(sub.streams.begin(), sub.streams.end(), [&](const SubscribedStream& x) { return x.mid == mid; });
+    if (s == sub.streams.end()) throw RequestError(kErrorNoSuchFeed, "No such mid (" + mid + ") in this subscription");
+    return &*s;
+  };
   if (const json* streams = field(body, "streams")) {
     if (!streams->is_array()) throw RequestError(kErrorInvalidElement, "Invalid element (streams should be an array)");
     for (const json& item : *streams) {
       if (!item.is_object()) throw RequestError(kErrorInvalidElement, "Invalid element (streams items should be objects)");
-      std::string mid = req_string(item, "mid");
-      auto s = std::find_if(sub.streams.begin(), sub.streams.end(), [&](const SubscribedStream& x) { return x.mid == mid; });
-      if (s == sub.streams.end()) throw RequestError(kErrorNoSuchFeed, "No such mid (" + mid + ") in this subscription");
-      if (auto send = opt_bool(item, "send")) changes.emplace_back(&*s, *send);
+      read(item, by_mid(req_string(item, "mid")));
     }
+  }
+  if (auto mid = opt_string(body, "mid")) {
+    read(body, by_mid(*mid));
+  } else if (field(body, "substream") || field(body, "temporal") || field(body, "fallback")) {
+    for (SubscribedStream& s : sub.streams)
+      if (s.source.type == "video") read(body, &s);
   }
   for (const char* kind : {"audio", "video"})
     if (auto send = opt_bool(body, kind))
       for (SubscribedStream& s : sub.streams)
-        if (s.source.type == kind) changes.emplace_back(&s, *send);
-  for (auto& [s, send] : changes) s->send = send;
+        if (s.source.type == kind) changes.push_back({&s, send, {}, {}, {}});
+  std::vector<std::tuple<int, int, int, int64_t>> layers;  // mindex, substream, temporal, fallback (-1: unchanged)
+  for (const Change& c : changes) {
+    if (c.send) c.stream->send = *c.send;
+    if (c.substream || c.temporal || c.fallback)
+      layers.emplace_back(c.stream->mindex, c.substream ? static_cast<int>(*c.substream) : -1,
+                          c.temporal ? static_cast<int>(*c.temporal) : -1,
+                          c.fallback ? static_cast<int64_t>(*c.fallback) : -1);
+  }
+  if (!layers.empty())
+    room.media->post([handle = sub.handle, layers](Routes& routes) {
+      for (const auto& [mindex, substream, temporal, fallback] : layers)
+        if (Target* t = routes.target(handle, mindex)) {
+          t->layers.set_target(substream >= 0 ? substream : t->layers.target_substream(),
+                               temporal >= 0 ? temporal : t->layers.target_temporal());
+          if (fallback >= 0) t->layers.set_fallback(std::chrono::microseconds(fallback));
+        }
+    });
   if (sub.started) set_subscriber_active(room, sub, true, false);
   return {{{"videoroom", "event"}, {"room", room.settings.id}, {"configured", "ok"}}};
 }
@@ -463,9 +518,8 @@ VideoRoomPlugin::Reply VideoRoomPlugin::switch_streams(HandleId handle, const js
     s.feed_id = c.publisher->id;
     s.feed_handle = c.publisher->handle;
     s.source = *c.source;
-    VideoCodec codec = s.source.type == "video" ? video_codec_from_name(s.source.codec.c_str()) : VideoCodec::kNone;
     room->media->post([handle, mindex = s.mindex, publisher = s.feed_handle, pub_mindex = s.source.mindex,
-                       fallback = Forwarder(codec, s.payload_type), active = sub.started && s.send](Routes& routes) {
+                       fallback = forwarder_for(s), active = sub.started && s.send](Routes& routes) {
       routes.move_target(handle, mindex, publisher, pub_mindex, fallback, active);
     });
   }

@@ -95,6 +95,7 @@ json RoomSettings::to_create_body() const {
 
 json StreamInfo::to_json() const {
   json out = {{"type", type}, {"mindex", mindex}, {"mid", mid}, {"codec", codec}};
+  if (substreams > 0) out["simulcast"] = true;
   if (moderated) out["moderated"] = true;
   return out;
 }

@@ -58,6 +58,7 @@ struct StreamInfo {
   std::string fmtp;
   std::vector<std::string> feedback;
   int audio_level_ext_id = 0;  // the negotiated ssrc-audio-level extension id; 0: none
+  int substreams = 0;  // simulcast layers the publisher sends (0: no simulcast)
   bool moderated = false;  // muted by the room's moderator (`moderate`): not forwarded
   json to_json() const;
 };
