@@ -64,6 +64,15 @@ Target* Routes::target(HandleId subscriber, int mindex) {
   return nullptr;
 }
 
+void Routes::remove_target(HandleId subscriber, int mindex) {
+  for (auto& [id, route] : publishers)
+    for (auto& s : route.streams)
+      std::erase_if(s.targets, [&](const Target& t) { return t.subscriber == subscriber && t.mindex == mindex; });
+  auto sub = subscribers.find(subscriber);
+  if (sub != subscribers.end() && mindex >= 0 && static_cast<size_t>(mindex) < sub->second.by_mindex.size())
+    sub->second.by_mindex[static_cast<size_t>(mindex)] = {};
+}
+
 void RoomMedia::post(std::function<void(Routes&)> command) {
   std::lock_guard lock(mutex_);
   pending_.push_back(std::move(command));

@@ -94,6 +94,7 @@ struct Routes {
   void move_target(HandleId subscriber, int mindex, HandleId publisher, int publisher_mindex, Forwarder fallback,
                    bool active);
   Target* target(HandleId subscriber, int mindex);  // the target feeding that m-line, or null
+  void remove_target(HandleId subscriber, int mindex);  // the m-line gets nothing any more
 };
 
 class RoomMedia {

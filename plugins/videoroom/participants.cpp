@@ -1,5 +1,5 @@
-// janus.plugin.videoroom: publishers and subscribers (join, publish, configure, unpublish,
-// start, pause, leave), the events the others get, and the media callbacks.
+// janus.plugin.videoroom: joining, publishers (publish, configure, unpublish, leave), the events
+// the others get, and the media callbacks. Subscribers are in subscribers.cpp.
 #include <algorithm>
 #include <cctype>
 #include <optional>
@@ -28,12 +28,6 @@ std::string lower(std::string s) {
 void check_pin(const Room& room, const json& body) {
   if (!room.settings.pin.empty() && opt_string(body, "pin").value_or("") != room.settings.pin)
     throw RequestError(kErrorUnauthorized, "Unauthorized (wrong pin)");
-}
-
-// A fresh forwarder for a subscriber's m-line.
-Forwarder forwarder_for(const SubscribedStream& s) {
-  VideoCodec codec = s.source.type == "video" ? video_codec_from_name(s.source.codec.c_str()) : VideoCodec::kNone;
-  return Forwarder(codec, s.payload_type, s.source.clock_rate > 0 ? static_cast<uint32_t>(s.source.clock_rate) : 90000);
 }
 
 // The streams our answer accepted, as clients see them in `publishers` lists.
@@ -80,6 +74,7 @@ VideoRoomPlugin::Reply VideoRoomPlugin::async_request(HandleId handle, const std
   if (request == "start") return start(handle, jsep);
   if (request == "pause") return pause(handle);
   if (request == "switch") return switch_streams(handle, body);
+  if (request == "subscribe" || request == "unsubscribe" || request == "update") return update_subscription(handle, request, body);
   return leave(handle);
 }
 
@@ -143,82 +138,6 @@ VideoRoomPlugin::Reply VideoRoomPlugin::join_publisher(HandleId handle, Room& ro
   handles_[handle] = HandleState{Role::kPublisher, room.settings.id, id};
   directory_.set(handle, room.media);
   return {data};
-}
-
-VideoRoomPlugin::Reply VideoRoomPlugin::join_subscriber(HandleId handle, Room& room, const json& body) {
-  // Which streams: `streams: [{feed, mid?}]`, or the older single `feed`.
-  std::vector<std::pair<uint64_t, std::optional<std::string>>> wanted;
-  if (const json* streams = field(body, "streams")) {
-    if (!streams->is_array() || streams->empty())
-      throw RequestError(kErrorInvalidElement, "Invalid element (streams should be a non-empty array)");
-    for (const json& s : *streams) {
-      if (!s.is_object()) throw RequestError(kErrorInvalidElement, "Invalid element (streams items should be objects)");
-      wanted.emplace_back(req_uint(s, "feed"), opt_string(s, "mid"));
-    }
-  } else if (auto feed = opt_uint(body, "feed")) {
-    wanted.emplace_back(*feed, std::nullopt);
-  } else {
-    throw RequestError(kErrorMissingElement, "Missing element (streams)");
-  }
-  Subscriber sub;
-  sub.handle = handle;
-  json streams_json = json::array();
-  bool with_data = false;
-  for (const auto& [feed, mid] : wanted) {
-    Participant* p = room.find_participant(feed);
-    if (p == nullptr || !p->published) throw RequestError(kErrorNoSuchFeed, "No such feed (" + std::to_string(feed) + ")");
-    with_data = with_data || p->data;
-    bool found = false;
-    for (const StreamInfo& source : p->streams) {
-      if (mid && source.mid != *mid) continue;
-      found = true;
-      SubscribedStream s;
-      s.mindex = static_cast<int>(sub.streams.size());
-      s.mid = std::to_string(s.mindex);
-      s.feed_id = feed;
-      s.feed_handle = p->handle;
-      s.source = source;
-      s.payload_type = static_cast<uint8_t>(source.payload_type);
-      s.ssrc = random_ssrc();
-      if (source.type == "video") s.rtx_ssrc = random_ssrc();
-      json item = s.to_json();
-      item["ready"] = false;
-      if (!p->display.empty()) item["feed_display"] = p->display;
-      streams_json.push_back(item);
-      sub.streams.push_back(std::move(s));
-    }
-    if (!found) throw RequestError(kErrorNoSuchFeed, "No such mid (" + mid.value_or("") + ") in feed " + std::to_string(feed));
-  }
-  media::SessionDescription offer = make_subscriber_offer(sub.streams, random_id());
-  if (with_data) {
-    // The publishers' data channel messages come on channels we open on this line.
-    media::MediaSection m;
-    m.kind = "application";
-    m.protocol = "UDP/DTLS/SCTP";
-    m.formats = {"webrtc-datachannel"};
-    m.mid = std::to_string(offer.media.size());
-    m.sctp_port = 5000;
-    m.max_message_size = 262144;
-    offer.media.push_back(std::move(m));
-  }
-  // Routes: every stream gets an inactive target until `start` brings the answer.
-  std::vector<SubscriberRoute::Source> sources;
-  std::vector<std::tuple<HandleId, int, int, Forwarder>> targets;
-  for (const SubscribedStream& s : sub.streams) {
-    sources.push_back({s.feed_handle, s.source.mindex});
-    targets.emplace_back(s.feed_handle, s.source.mindex, s.mindex, forwarder_for(s));
-  }
-  room.media->post([handle, sources, targets](Routes& routes) {
-    routes.subscribers[handle].by_mindex = sources;
-    for (const auto& [publisher, pub_mindex, mindex, forwarder] : targets)
-      if (PublisherStreamRoute* stream = routes.stream(publisher, pub_mindex))
-        stream->targets.push_back(Target{handle, mindex, false, forwarder, {}});
-  });
-  room.subscribers[handle] = std::move(sub);
-  handles_[handle] = HandleState{Role::kSubscriber, room.settings.id, 0};
-  directory_.set(handle, room.media);
-  json data = {{"videoroom", "attached"}, {"room", room.settings.id}, {"streams", streams_json}};
-  return {data, {{"type", "offer"}, {"sdp", media::write_sdp(offer)}}};
 }
 
 // --- publishers ---
@@ -337,9 +256,7 @@ void VideoRoomPlugin::stop_publishing(Room& room, Participant& p) {
   p.streams.clear();
   HandleId handle = p.handle;
   room.media->post([handle](Routes& routes) { routes.publishers.erase(handle); });
-  for (auto& [sub_handle, sub] : room.subscribers)
-    for (auto& s : sub.streams)
-      if (s.feed_handle == handle) s.feed_handle = 0;  // the stream has no source any more
+  feed_gone(room, handle);
   notify_participants(room, {{"videoroom", "event"}, {"room", room.settings.id}, {"unpublished", p.id}}, p.id);
 }
 
@@ -364,9 +281,7 @@ void VideoRoomPlugin::remove_participant(Room& room, uint64_t id) {
     p->published = false;
     p->streams.clear();
     room.media->post([handle](Routes& routes) { routes.publishers.erase(handle); });
-    for (auto& [sub_handle, sub] : room.subscribers)
-      for (auto& s : sub.streams)
-        if (s.feed_handle == handle) s.feed_handle = 0;
+    feed_gone(room, handle);
   }
   room.participants.erase(id);
   room.media->post([handle](Routes& routes) { std::erase(routes.participants, handle); });
@@ -399,152 +314,6 @@ VideoRoomPlugin::Reply VideoRoomPlugin::leave(HandleId handle) {
   if (had_media) services_->close_pc(handle);
   if (subscriber) return {{{"videoroom", "event"}, {"room", room_id}, {"left", "ok"}}};
   return {{{"videoroom", "event"}, {"room", room_id}, {"leaving", "ok"}}};
-}
-
-// --- subscribers ---
-
-void VideoRoomPlugin::set_subscriber_active(Room& room, Subscriber& sub, bool active, bool restart) {
-  sub.started = active;
-  std::vector<bool> on;  // by the subscriber's mindex: started and `send` for that mid
-  for (const SubscribedStream& s : sub.streams) on.push_back(active && s.send);
-  room.media->post([handle = sub.handle, on, restart](Routes& routes) {
-    for (auto& [publisher, route] : routes.publishers)
-      for (auto& stream : route.streams)
-        for (auto& t : stream.targets) {
-          if (t.subscriber != handle || t.mindex < 0 || static_cast<size_t>(t.mindex) >= on.size()) continue;
-          bool now = on[static_cast<size_t>(t.mindex)];
-          if (now && (restart || !t.active)) {
-            t.forwarder.restart();
-            stream.keyframe_wanted = stream.video;
-          }
-          t.active = now;
-        }
-  });
-}
-
-VideoRoomPlugin::Reply VideoRoomPlugin::configure_subscriber(Room& room, Subscriber& sub, const json& body) {
-  // Per mid: `streams: [{mid, send, substream, temporal, fallback}]` (multistream), or the same
-  // fields at the top level with an optional `mid` (without one: every mid of that kind); the
-  // older `audio` / `video` switches too. Everything is checked before anything changes.
-  struct Change {
-    SubscribedStream* stream;
-    std::optional<bool> send;
-    std::optional<uint64_t> substream, temporal, fallback;
-  };
-  std::vector<Change> changes;
-  auto read = [&](const json& item, SubscribedStream* s) {
-    Change c{s, opt_bool(item, "send"), opt_uint(item, "substream"), opt_uint(item, "temporal"), opt_uint(item, "fallback")};
-    if ((c.substream && *c.substream > 2) || (c.temporal && *c.temporal > 2))
-      throw RequestError(kErrorInvalidElement, "Invalid element (substream and temporal should be 0, 1 or 2)");
-    changes.push_back(c);
-  };
-  auto by_mid = [&](const std::string& mid) {
-    auto s = std::find_if(sub.streams.begin(), sub.streams.end(), [&](const SubscribedStream& x) { return x.mid == mid; });
-    if (s == sub.streams.end()) throw RequestError(kErrorNoSuchFeed, "No such mid (" + mid + ") in this subscription");
-    return &*s;
-  };
-  if (const json* streams = field(body, "streams")) {
-    if (!streams->is_array()) throw RequestError(kErrorInvalidElement, "Invalid element (streams should be an array)");
-    for (const json& item : *streams) {
-      if (!item.is_object()) throw RequestError(kErrorInvalidElement, "Invalid element (streams items should be objects)");
-      read(item, by_mid(req_string(item, "mid")));
-    }
-  }
-  if (auto mid = opt_string(body, "mid")) {
-    read(body, by_mid(*mid));
-  } else if (field(body, "substream") || field(body, "temporal") || field(body, "fallback")) {
-    for (SubscribedStream& s : sub.streams)
-      if (s.source.type == "video") read(body, &s);
-  }
-  for (const char* kind : {"audio", "video"})
-    if (auto send = opt_bool(body, kind))
-      for (SubscribedStream& s : sub.streams)
-        if (s.source.type == kind) changes.push_back({&s, send, {}, {}, {}});
-  std::vector<std::tuple<int, int, int, int64_t>> layers;  // mindex, substream, temporal, fallback (-1: unchanged)
-  for (const Change& c : changes) {
-    if (c.send) c.stream->send = *c.send;
-    if (c.substream || c.temporal || c.fallback)
-      layers.emplace_back(c.stream->mindex, c.substream ? static_cast<int>(*c.substream) : -1,
-                          c.temporal ? static_cast<int>(*c.temporal) : -1,
-                          c.fallback ? static_cast<int64_t>(*c.fallback) : -1);
-  }
-  if (!layers.empty())
-    room.media->post([handle = sub.handle, layers](Routes& routes) {
-      for (const auto& [mindex, substream, temporal, fallback] : layers)
-        if (Target* t = routes.target(handle, mindex)) {
-          t->layers.set_target(substream >= 0 ? substream : t->layers.target_substream(),
-                               temporal >= 0 ? temporal : t->layers.target_temporal());
-          if (fallback >= 0) t->layers.set_fallback(std::chrono::microseconds(fallback));
-        }
-    });
-  if (sub.started) set_subscriber_active(room, sub, true, false);
-  return {{{"videoroom", "event"}, {"room", room.settings.id}, {"configured", "ok"}}};
-}
-
-VideoRoomPlugin::Reply VideoRoomPlugin::switch_streams(HandleId handle, const json& body) {
-  HandleState* state = nullptr;
-  Room* room = room_of_handle(handle, &state);
-  if (room == nullptr || state->role != Role::kSubscriber) throw RequestError(kErrorJoinFirst, "Not a subscriber in a room");
-  Subscriber& sub = room->subscribers.at(handle);
-  const json* streams = field(body, "streams");
-  if (streams == nullptr) throw RequestError(kErrorMissingElement, "Missing element (streams)");
-  if (!streams->is_array() || streams->empty())
-    throw RequestError(kErrorInvalidElement, "Invalid element (streams should be a non-empty array)");
-  // Check every change before making any.
-  struct Change {
-    SubscribedStream* stream;
-    const Participant* publisher;
-    const StreamInfo* source;
-  };
-  std::vector<Change> changes;
-  for (const json& item : *streams) {
-    if (!item.is_object()) throw RequestError(kErrorInvalidElement, "Invalid element (streams items should be objects)");
-    uint64_t feed = req_uint(item, "feed");
-    std::string mid = req_string(item, "mid"), sub_mid = req_string(item, "sub_mid");
-    const Participant* p = room->find_participant(feed);
-    if (p == nullptr || !p->published) throw RequestError(kErrorNoSuchFeed, "No such feed (" + std::to_string(feed) + ")");
-    auto source = std::find_if(p->streams.begin(), p->streams.end(), [&](const StreamInfo& x) { return x.mid == mid; });
-    if (source == p->streams.end())
-      throw RequestError(kErrorNoSuchFeed, "No such mid (" + mid + ") in feed " + std::to_string(feed));
-    auto s = std::find_if(sub.streams.begin(), sub.streams.end(), [&](const SubscribedStream& x) { return x.mid == sub_mid; });
-    if (s == sub.streams.end()) throw RequestError(kErrorNoSuchFeed, "No such mid (" + sub_mid + ") in this subscription");
-    if (source->type != s->source.type || source->codec != s->source.codec)
-      throw RequestError(kErrorInvalidElement, "Can't switch mid " + sub_mid + " from " + s->source.type + "/" + s->source.codec +
-                                                   " to " + source->type + "/" + source->codec);
-    changes.push_back({&*s, p, &*source});
-  }
-  for (const Change& c : changes) {
-    SubscribedStream& s = *c.stream;
-    s.feed_id = c.publisher->id;
-    s.feed_handle = c.publisher->handle;
-    s.source = *c.source;
-    room->media->post([handle, mindex = s.mindex, publisher = s.feed_handle, pub_mindex = s.source.mindex,
-                       fallback = forwarder_for(s), active = sub.started && s.send](Routes& routes) {
-      routes.move_target(handle, mindex, publisher, pub_mindex, fallback, active);
-    });
-  }
-  json list = json::array();
-  for (const SubscribedStream& s : sub.streams) list.push_back(s.to_json());
-  return {{{"videoroom", "event"}, {"room", room->settings.id}, {"switched", "ok"}, {"changes", changes.size()},
-           {"streams", list}}};
-}
-
-VideoRoomPlugin::Reply VideoRoomPlugin::start(HandleId handle, const json& jsep) {
-  HandleState* state = nullptr;
-  Room* room = room_of_handle(handle, &state);
-  if (room == nullptr || state->role != Role::kSubscriber) throw RequestError(kErrorJoinFirst, "Not a subscriber in a room");
-  Subscriber& sub = room->subscribers.at(handle);
-  if (!jsep.is_null() && jsep.value("type", "") != "answer") throw RequestError(kErrorInvalidSdpType, "Subscribers send an answer");
-  set_subscriber_active(*room, sub, true, false);
-  return {{{"videoroom", "event"}, {"room", room->settings.id}, {"started", "ok"}}};
-}
-
-VideoRoomPlugin::Reply VideoRoomPlugin::pause(HandleId handle) {
-  HandleState* state = nullptr;
-  Room* room = room_of_handle(handle, &state);
-  if (room == nullptr || state->role != Role::kSubscriber) throw RequestError(kErrorJoinFirst, "Not a subscriber in a room");
-  set_subscriber_active(*room, room->subscribers.at(handle), false, false);
-  return {{{"videoroom", "event"}, {"room", room->settings.id}, {"paused", "ok"}}};
 }
 
 // --- PeerConnection events (control loop) ---

@@ -101,7 +101,7 @@ json StreamInfo::to_json() const {
 }
 
 json SubscribedStream::to_json() const {
-  json item = {{"type", source.type}, {"active", true}, {"mindex", mindex}, {"mid", mid},
+  json item = {{"type", source.type}, {"active", active}, {"mindex", mindex}, {"mid", mid},
                {"send", send}, {"feed_id", feed_id}, {"feed_mid", source.mid}, {"codec", source.codec}};
   return item;
 }

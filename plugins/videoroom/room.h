@@ -86,13 +86,19 @@ struct SubscribedStream {
   uint8_t payload_type = 0;  // negotiated with the subscriber (the first source's)
   uint32_t ssrc = 0, rtx_ssrc = 0;
   bool send = true;  // subscriber `configure` per mid
+  bool active = true;  // false: unsubscribed or its feed is gone (an inactive m-line)
   json to_json() const;  // an item of `attached` / `switched` stream lists
 };
 
 struct Subscriber {
   HandleId handle = 0;
-  std::vector<SubscribedStream> streams;
-  bool started = false;  // answer received and not paused
+  std::vector<SubscribedStream> streams;  // by mindex, skipping data_mindex
+  int data_mindex = -1;        // the m=application line for relayed data channels, if any
+  bool started = false;        // answer received and not paused
+  bool answered = false;       // an answer was ever received (a PeerConnection exists)
+  bool offer_pending = false;  // our offer is not answered yet
+  bool update_queued = false;  // streams changed meanwhile: offer again after the answer
+  uint64_t sdp_session = 0, sdp_version = 0;  // o= of our offers (the version grows)
 };
 
 struct Room {

@@ -14,21 +14,35 @@ bool wanted_feedback(const std::string& fb, bool video) {
   return fb == "nack" || fb == "nack pli" || fb == "ccm fir" || fb == "goog-remb";
 }
 
+// The line that carries the publishers' data channel messages (we open channels on it).
+media::MediaSection data_section(int mindex) {
+  media::MediaSection m;
+  m.kind = "application";
+  m.protocol = "UDP/DTLS/SCTP";
+  m.formats = {"webrtc-datachannel"};
+  m.mid = std::to_string(mindex);
+  m.sctp_port = 5000;
+  m.max_message_size = 262144;
+  return m;
+}
+
 }  // namespace
 
-media::SessionDescription make_subscriber_offer(const std::vector<SubscribedStream>& streams, uint64_t session_version) {
+media::SessionDescription make_subscriber_offer(const std::vector<SubscribedStream>& streams, int data_mindex,
+                                                uint64_t session_id, uint64_t session_version) {
   media::SessionDescription sdp;
-  sdp.origin = "- " + std::to_string(session_version) + " 1 IN IP4 127.0.0.1";
+  sdp.origin = "- " + std::to_string(session_id) + " " + std::to_string(session_version) + " IN IP4 127.0.0.1";
   sdp.session_name = "VideoRoom";
   sdp.msid_semantic = "WMS *";
   for (const SubscribedStream& s : streams) {
+    if (static_cast<int>(sdp.media.size()) == data_mindex) sdp.media.push_back(data_section(data_mindex));
     media::MediaSection m;
     bool video = s.source.type == "video";
     m.kind = s.source.type;
     m.port = 9;
     m.protocol = "UDP/TLS/RTP/SAVPF";
     m.mid = s.mid;
-    m.direction = media::Direction::kSendOnly;
+    m.direction = s.active ? media::Direction::kSendOnly : media::Direction::kInactive;
     m.rtcp_mux = true;
     m.rtcp_rsize = true;
     media::RtpCodec codec;
@@ -60,6 +74,10 @@ media::SessionDescription make_subscriber_offer(const std::vector<SubscribedStre
     std::string track_id = stream_id + "-" + s.source.type + "-" + s.source.mid;
     std::string msid = stream_id + " " + track_id;
     std::string cname = "videoroom-" + std::to_string(s.feed_id);
+    if (!s.active) {  // nothing is sent here any more: no msid, no SSRCs
+      sdp.media.push_back(std::move(m));
+      continue;
+    }
     m.msids.push_back(msid);
     std::vector<uint32_t> ssrcs{s.ssrc};
     if (rtx) {
@@ -72,6 +90,7 @@ media::SessionDescription make_subscriber_offer(const std::vector<SubscribedStre
     }
     sdp.media.push_back(std::move(m));
   }
+  if (static_cast<int>(sdp.media.size()) == data_mindex) sdp.media.push_back(data_section(data_mindex));
   return sdp;
 }
 

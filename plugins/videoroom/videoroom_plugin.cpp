@@ -33,7 +33,8 @@ void check_secret(const Room& room, const json& body) {
 
 bool is_async(const std::string& request) {
   return request == "join" || request == "publish" || request == "configure" || request == "unpublish" ||
-         request == "start" || request == "pause" || request == "leave" || request == "switch";
+         request == "start" || request == "pause" || request == "leave" || request == "switch" ||
+         request == "subscribe" || request == "unsubscribe" || request == "update";
 }
 
 }  // namespace

@@ -3,9 +3,13 @@
 // This class holds the control-plane state (rooms, which handle is who) and answers requests;
 // room.h has the room model, media_router.h the forwarding on the media worker.
 //   videoroom_plugin.cpp   lifecycle, request dispatch, room management (sync requests)
-//   participants.cpp       publishers and subscribers (async requests), media callbacks
+//   participants.cpp       joining, publishers (async requests), media callbacks
+//   subscribers.cpp        subscribers: offers, renegotiation, layer and source choices
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/gateway/plugin.h"
 #include "plugins/common/random_ids.h"
@@ -74,6 +78,13 @@ class VideoRoomPlugin final : public plugin::Plugin {
   Reply pause(HandleId handle);
   Reply switch_streams(HandleId handle, const json& body);
   Reply configure_subscriber(Room& room, Subscriber& subscriber, const json& body);
+  Reply update_subscription(HandleId handle, const std::string& request, const json& body);  // subscribe/unsubscribe/update
+  std::vector<SubscribedStream> new_streams(Room& room, Subscriber& subscriber,
+                                            const std::vector<std::pair<uint64_t, std::optional<std::string>>>& wanted);
+  void add_targets(Room& room, HandleId handle, const std::vector<SubscribedStream>& streams);
+  json subscriber_offer(Subscriber& subscriber);
+  void renegotiate(Room& room, Subscriber& subscriber);
+  void feed_gone(Room& room, HandleId publisher);  // its streams go inactive for every subscriber
   Reply leave(HandleId handle);
   void stop_publishing(Room& room, Participant& participant);  // notifies `unpublished`
   void remove_participant(Room& room, uint64_t participant_id);  // notifies `leaving`

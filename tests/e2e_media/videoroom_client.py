@@ -119,9 +119,9 @@ class JanusConnection:
                 q.put_nowait(m)
         return first
 
-    async def next_event(self, handle, pred, timeout=STEP_TIMEOUT):
+    async def next_event(self, handle, pred, timeout=STEP_TIMEOUT, whole=False):
         """The next plugin event on `handle` whose plugin data satisfies `pred` (others are
-        dropped)."""
+        dropped): its plugin data, or the whole message (with any jsep) when `whole`."""
         q = self.events.setdefault(handle, asyncio.Queue())
         deadline = time.monotonic() + timeout
         while True:
@@ -131,7 +131,7 @@ class JanusConnection:
             msg = await asyncio.wait_for(q.get(), left)
             data = (msg.get("plugindata") or {}).get("data") or {}
             if pred(data):
-                return data
+                return msg if whole else data
 
     async def close(self):
         for t in self._tasks:
@@ -314,3 +314,13 @@ class Subscriber(_Peer):
         answer = self.pc.localDescription
         event = await conn.call(handle, {"request": "start"}, {"type": "answer", "sdp": answer.sdp}, timeout=10)
         return attached, event["plugindata"]["data"]
+
+    async def answer_update(self, conn, handle, jsep):
+        """A renegotiation: the server's new offer (from `updated`) -> our answer with `start`.
+        Returns the `started` data."""
+        self.offer_sdp = jsep["sdp"]
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=jsep["sdp"], type="offer"))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        answer = self.pc.localDescription
+        event = await conn.call(handle, {"request": "start"}, {"type": "answer", "sdp": answer.sdp}, timeout=10)
+        return event["plugindata"]["data"]
