@@ -145,7 +145,7 @@ json ApiRouter::message(const Request& request, Session& session, Handle& handle
     if (!sdp->is_string()) wrong_type("jsep.sdp", "a string");
     if (sdp->get_ref<const std::string&>().rfind("v=", 0) != 0)
       throw ApiException(ApiError::kJsepInvalidSdp, "JSEP error: invalid SDP (it must start with v=)");
-    jsep = gateway_.apply_remote_jsep(handle, *j);
+    jsep = gateway_.apply_remote_jsep(handle, *j, *body);
   }
   LoadedPlugin& plugin = *handle.plugin;
   plugin::MessageResult result = plugin.instance->handle_message(handle.id, request.transaction, *body, jsep);

@@ -81,7 +81,8 @@ class Gateway : public plugin::Services, private SessionObserver {
   // --- WebRTC (gateway_media.cpp) ---
   // Checks the client's jsep, creates or updates the handle's PeerConnection, and returns the
   // jsep the plugin sees (with "update": true on renegotiation). Throws ApiException 465/469.
-  nlohmann::json apply_remote_jsep(Handle& handle, const nlohmann::json& jsep);
+  // `body`: the message the jsep came with (it may decide the PeerConnection's media worker).
+  nlohmann::json apply_remote_jsep(Handle& handle, const nlohmann::json& jsep, const nlohmann::json& body);
   // The plugin's jsep with the transport's attributes added; null (and a log line) if unusable.
   nlohmann::json complete_local_jsep(Session& session, Handle& handle, const nlohmann::json& jsep);
   // A trickled candidate (or {"completed": true}) from the client.
@@ -127,7 +128,7 @@ class Gateway : public plugin::Services, private SessionObserver {
   void on_client_event(const Session& session, const nlohmann::json& event) override;
   void publish(EventType type, const Session& session, uint64_t handle_id, nlohmann::json event);
   Handle* find_handle(uint64_t handle_id, Session** session = nullptr);
-  void create_pc(Handle& handle);
+  void create_pc(Handle& handle, const nlohmann::json* body = nullptr);
   transports::PeerConnection::Events pc_events(uint64_t handle_id);
   // Runs `work(session, handle)` on the control loop if the handle still exists then.
   void on_handle(uint64_t handle_id, std::function<void(Session&, Handle&)> work);

@@ -105,8 +105,10 @@ transports::PeerConnection::Events Gateway::pc_events(uint64_t id) {
   return events;
 }
 
-void Gateway::create_pc(Handle& handle) {
-  transports::MediaWorker* worker = &workers_->for_key(handle.plugin->instance->media_affinity(handle.id));
+void Gateway::create_pc(Handle& handle, const json* body) {
+  plugin::Plugin& plugin = *handle.plugin->instance;
+  uint64_t key = body != nullptr ? plugin.media_affinity_for(handle.id, *body) : plugin.media_affinity(handle.id);
+  transports::MediaWorker* worker = &workers_->for_key(key);
   PeerConnection::Events events = pc_events(handle.id);
   PeerConnection* created = nullptr;
   worker->run_sync([&] { created = new PeerConnection(*worker, handle.id, pc_config_, std::move(events)); });
@@ -122,7 +124,7 @@ void Gateway::create_pc(Handle& handle) {
   logger()->debug("handle {}: PeerConnection on media worker {}", handle.id, worker->index());
 }
 
-json Gateway::apply_remote_jsep(Handle& handle, const json& jsep) {
+json Gateway::apply_remote_jsep(Handle& handle, const json& jsep, const json& body) {
   const std::string& type = jsep.at("type").get_ref<const std::string&>();
   std::string error;
   auto sdp = media::parse_sdp(jsep.at("sdp").get_ref<const std::string&>(), &error);
@@ -132,7 +134,7 @@ json Gateway::apply_remote_jsep(Handle& handle, const json& jsep) {
   bool offer = type == "offer";
   if (!offer && !handle.offer_pending) throw ApiException(ApiError::kUnexpectedAnswer, "Unexpected ANSWER (no OFFER)");
   bool update = handle.pc != nullptr && handle.remote_set;
-  if (!handle.pc) create_pc(handle);
+  if (!handle.pc) create_pc(handle, &body);
   std::shared_ptr<PeerConnection> pc = handle.pc;
   std::string failure;
   // Janus's jsep field: "lmh" when the sender lists its simulcast rids lowest first.

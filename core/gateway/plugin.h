@@ -239,6 +239,9 @@ class Plugin {
   // The key that picks the handle's media worker: handles that exchange media share a key
   // (e.g. the room id). Called on the control loop before the PeerConnection is made.
   virtual uint64_t media_affinity(HandleId handle) { return handle; }
+  // The same, for the PeerConnection of an offer that arrives with the message `body` (before the
+  // plugin has seen the message): a `join` with an offer is placed by the room it names.
+  virtual uint64_t media_affinity_for(HandleId handle, const json& /*body*/) { return media_affinity(handle); }
   virtual void setup_media(HandleId /*handle*/) {}
   virtual void hangup_media(HandleId /*handle*/) {}
   virtual void incoming_rtp(HandleId /*handle*/, const media::IncomingRtp& /*packet*/) {}

@@ -27,4 +27,15 @@ uint64_t room_affinity(const Handles& handles, plugin::HandleId handle) {
   return it != handles.end() && it->second.room != 0 ? it->second.room : handle;
 }
 
+// For an offer that comes with a message: a handle in no room yet goes where the `room` of the
+// message (a join) will put it.
+template <typename Handles>
+uint64_t room_affinity_for(const Handles& handles, plugin::HandleId handle, const nlohmann::json& body) {
+  auto it = handles.find(handle);
+  if (it != handles.end() && it->second.room != 0) return it->second.room;
+  auto room = body.find("room");
+  return room != body.end() && room->is_number_unsigned() && room->template get<uint64_t>() != 0
+             ? room->template get<uint64_t>() : handle;
+}
+
 }  // namespace junction::plugins

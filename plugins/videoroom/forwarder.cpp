@@ -50,12 +50,20 @@ bool Forwarder::rewrite(std::span<uint8_t> packet, const media::RtpPacket& rtp, 
     waiting_keyframe_ = false;
   }
   bool new_run = rebase_;
-  if (rebase_) rebase(rtp, now);
+  if (rebase_) {
+    rebase(rtp, now);
+    run_start_seq_ = rtp.sequence();
+  } else if (static_cast<int16_t>(rtp.sequence() - run_start_seq_) < 0) {
+    return false;
+  }
   uint16_t seq = static_cast<uint16_t>(rtp.sequence() + seq_delta_);
   uint32_t ts = rtp.timestamp() + ts_delta_;
   if (seq_delta_ != 0) media::rtp_set_sequence(packet, seq);
   if (ts_delta_ != 0) media::rtp_set_timestamp(packet, ts);
   if (rtp.payload_type() != out_pt_) media::rtp_set_payload_type(packet, out_pt_);
+  // Reordered or re-sent packets from before the newest keep their place; only newer ones move
+  // the marks the next run continues from.
+  const bool newest = !sent_any_ || static_cast<int16_t>(seq - last_seq_) > 0;
   if (codec_ == VideoCodec::kVp8) {
     size_t offset = rtp.header_size();
     std::span<uint8_t> payload = packet.subspan(offset, packet.size() - offset - rtp.padding_size());
@@ -68,19 +76,18 @@ bool Forwarder::rewrite(std::span<uint8_t> packet, const media::RtpPacket& rtp, 
         uint16_t mask = desc->picture_id_15bit ? 0x7FFF : 0x7F;
         uint16_t pid = static_cast<uint16_t>((*desc->picture_id + pid_delta_) & mask);
         if (pid_delta_ != 0) media::vp8_set_picture_id(payload, *desc, pid);
-        last_pid_ = pid;
+        if (newest) last_pid_ = pid;
         vp8_fields_seen_ = true;
       }
       if (desc->tl0_pic_idx) {
         uint8_t tl0 = static_cast<uint8_t>(*desc->tl0_pic_idx + tl0_delta_);
         if (tl0_delta_ != 0) media::vp8_set_tl0_pic_idx(payload, *desc, tl0);
-        last_tl0_ = tl0;
+        if (newest) last_tl0_ = tl0;
         vp8_fields_seen_ = true;
       }
     }
   }
-  // Reordered packets from before the newest keep their place; only newer ones move the marks.
-  if (!sent_any_ || static_cast<int16_t>(seq - last_seq_) > 0) {
+  if (newest) {
     last_seq_ = seq;
     last_ts_ = ts;
     last_source_seq_ = rtp.sequence();

@@ -31,7 +31,9 @@ class Forwarder {
   void restart() { rebase_ = true; waiting_keyframe_ = codec_ != VideoCodec::kNone; }
 
   // Rewrites `packet` (a copy owned by the caller, parsed as `rtp`, arrived at `now`) in place.
-  // Returns false when the packet must not be sent (waiting for a keyframe).
+  // Returns false when the packet must not be sent: waiting for a keyframe, or older than the
+  // start of the current run (a late or re-sent packet of the new source from before the switch,
+  // e.g. a sender's RTX padding: its number would land on ones the subscriber already had).
   bool rewrite(std::span<uint8_t> packet, const media::RtpPacket& rtp, Clock::time_point now);
   // A packet of the current source that the caller chose not to send: later packets are
   // numbered as if it never existed, so the subscriber does not ask for it.
@@ -54,6 +56,7 @@ class Forwarder {
   uint32_t ts_delta_ = 0;
   uint16_t last_seq_ = 0;        // the newest sequence number sent (subscriber's numbering)
   uint16_t last_source_seq_ = 0; // the newest source sequence number seen of the current source
+  uint16_t run_start_seq_ = 0;   // the source sequence number the current run started at
   uint32_t last_ts_ = 0;
   Clock::time_point last_sent_at_{};
   // VP8 (RFC 7741): the subscriber's picture ids and TL0PICIDX continue across sources.

@@ -67,7 +67,7 @@ std::vector<StreamInfo> accepted_streams(const media::SessionDescription& offer,
 
 VideoRoomPlugin::Reply VideoRoomPlugin::async_request(HandleId handle, const std::string& request, const json& body,
                                                       const json& jsep) {
-  if (request == "join") return join(handle, body, jsep);
+  if (request == "join" || request == "joinandconfigure") return join(handle, body, jsep);
   if (request == "publish") return publish(handle, body, jsep);
   if (request == "configure") return configure(handle, body, jsep);
   if (request == "unpublish") return unpublish(handle);
@@ -94,11 +94,23 @@ VideoRoomPlugin::Reply VideoRoomPlugin::join(HandleId handle, const json& body, 
   if (room.settings.check_allowed && room.settings.allowed.count(opt_string(body, "token").value_or("")) == 0)
     throw RequestError(kErrorUnauthorized, "Unauthorized (not in the allowed list)");
   if (handles_[handle].role != Role::kNone) throw RequestError(kErrorAlreadyJoined, "Already in as a participant on this handle");
-  if (!jsep.is_null())
-    // The PeerConnection of an offer sent with `join` was made before the handle had a room,
-    // hence on another media worker than the room's: ask for `join`, then `publish`.
-    throw RequestError(kErrorInvalidRequest, "Send the offer with 'publish' after 'join' (join with an offer is not supported yet)");
-  return ptype == "publisher" ? join_publisher(handle, room, body) : join_subscriber(handle, room, body);
+  if (ptype != "publisher") {
+    if (!jsep.is_null()) throw RequestError(kErrorInvalidSdpType, "Subscribers do not send an offer: the server offers");
+    return join_subscriber(handle, room, body);
+  }
+  Reply joined = join_publisher(handle, room, body);
+  if (jsep.is_null()) return joined;
+  // `join` (or `joinandconfigure`) with an offer: join and publish in one go (the gateway put
+  // the PeerConnection on the room's worker, see media_affinity_for). A refused offer undoes
+  // the join, so the request changes nothing.
+  try {
+    Reply published = publish(handle, body, jsep);
+    return {joined.data, published.jsep};
+  } catch (const RequestError&) {
+    remove_participant(room, handles_[handle].participant);
+    handles_[handle] = HandleState{};
+    throw;
+  }
 }
 
 VideoRoomPlugin::Reply VideoRoomPlugin::join_publisher(HandleId handle, Room& room, const json& body) {

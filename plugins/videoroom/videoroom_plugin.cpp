@@ -32,7 +32,7 @@ void check_secret(const Room& room, const json& body) {
 }
 
 bool is_async(const std::string& request) {
-  return request == "join" || request == "publish" || request == "configure" || request == "unpublish" ||
+  return request == "join" || request == "joinandconfigure" || request == "publish" || request == "configure" || request == "unpublish" ||
          request == "start" || request == "pause" || request == "leave" || request == "switch" ||
          request == "subscribe" || request == "unsubscribe" || request == "update";
 }
@@ -383,6 +383,9 @@ Room* VideoRoomPlugin::room_of_handle(HandleId handle, HandleState** state) {
 }
 
 uint64_t VideoRoomPlugin::media_affinity(HandleId handle) { return plugins::room_affinity(handles_, handle); }
+uint64_t VideoRoomPlugin::media_affinity_for(HandleId handle, const json& body) {
+  return plugins::room_affinity_for(handles_, handle, body);
+}
 
 }  // namespace junction::videoroom
 

@@ -40,6 +40,7 @@ class VideoRoomPlugin final : public plugin::Plugin {
   std::vector<plugin::Metric> metrics() override;
 
   uint64_t media_affinity(HandleId handle) override;
+  uint64_t media_affinity_for(HandleId handle, const json& body) override;
   void setup_media(HandleId handle) override;
   void hangup_media(HandleId handle) override;
   void incoming_rtp(HandleId handle, const media::IncomingRtp& packet) override;

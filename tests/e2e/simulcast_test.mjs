@@ -137,16 +137,19 @@ async function main() {
 
     // No freeze: framesDecoded grows in every FREEZE_MS window since the first decoded frame.
     const samples = await evaluate((since) => window.sc.samples(since), firstFrameAt, 5_000, 'samples');
-    let longest = 0, lastChange = samples[0].ms, lastFrames = samples[0].framesDecoded;
+    let longest = 0, lastChange = samples[0].ms, lastFrames = samples[0].framesDecoded, longestAt = null;
     for (const s of samples) {
       if (s.framesDecoded !== lastFrames) {
+        if (s.ms - lastChange > longest) longestAt = s;
         longest = Math.max(longest, s.ms - lastChange);
         lastChange = s.ms;
         lastFrames = s.framesDecoded;
       }
     }
+    if (samples[samples.length - 1].ms - lastChange > longest) longestAt = samples[samples.length - 1];
     longest = Math.max(longest, samples[samples.length - 1].ms - lastChange);
     results.longestStillMs = longest;
+    log(`longest still period ended at ${JSON.stringify(longestAt)}`);
     expect(longest < FREEZE_MS, `framesDecoded stood still for ${longest} ms (limit ${FREEZE_MS})`);
     log(`frames decoded ${samples[samples.length - 1].framesDecoded}; longest time without a new frame ${longest} ms over ${samples.length} samples`);
     await page.screenshot({ path: artifact('page.png') });

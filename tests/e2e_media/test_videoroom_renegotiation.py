@@ -4,7 +4,9 @@ then decode on the new mids), drops A with `unsubscribe` (A's m-lines become ina
 offer and A's frames stop while B's go on), takes A back with `update` (subscribe + unsubscribe
 in one offer); when B unpublishes the viewer is sent an `updated` offer by itself, in which B's
 mids are inactive. Bad input (unknown feed or mid, nothing to change, malformed lists) gets 428 /
-429 / 430 and changes nothing.
+429 / 430 and changes nothing. Also `joinandconfigure` / `join` with an offer: joined and published
+in one request (a subscriber decodes the feed); with a missing room (426) or as a subscriber
+(431) nothing is joined.
 
 Run:  cd tests/e2e_media && /usr/bin/python3 -m unittest -v test_videoroom_renegotiation
 """
@@ -139,6 +141,58 @@ class RenegotiationTest(_ServerTest):
             t = time.monotonic()
             self.assertEqual((await sub.answer_update(conn, sh, msg["jsep"])).get("started"), "ok")
             await self._new_frames(sub, again["video"], a["pub"], t)
+        finally:
+            for p in peers:
+                await p.close()
+            for c in conns:
+                await c.close()
+        self.assertTrue(self.server.alive(), self.context())
+
+
+class JoinWithOfferTest(_ServerTest):
+    def test_join_and_publish_in_one_request(self):
+        __import__("echotest_aiortc").quiet_ffmpeg()
+        run(self._join_with_offer(), 60)
+
+    async def _join_with_offer(self):
+        vr = self.vr
+        conns, peers = [], []
+        try:
+            conn = await vr.JanusConnection.open(self.server.ws_url)
+            conns.append(conn)
+            oh = await conn.attach()
+            room = (await conn.sync(oh, {"request": "create", "publishers": 2}))["room"]
+            # Refused: no such room (426), a subscriber with an offer (431). Neither joins.
+            for request, body, code in (("joinandconfigure", {"ptype": "publisher", "room": room + 1}, 426),
+                                        ("join", {"ptype": "subscriber", "room": room, "streams": [{"feed": 1}]}, 431)):
+                ph = await conn.attach()
+                pub = vr.Publisher("VP8")
+                peers.append(pub)
+                data = await pub.publish(conn, ph, dict({"request": request}, **body))
+                self.assertEqual(data.get("error_code"), code, data)
+            listed = await conn.sync(oh, {"request": "listparticipants", "room": room})
+            self.assertEqual(listed["participants"], [], listed)
+
+            for request in ("joinandconfigure", "join"):
+                ph = await conn.attach()
+                pub = vr.Publisher("VP8", start=1000 if request == "join" else 50000)
+                peers.append(pub)
+                data = await pub.publish(conn, ph, {"request": request, "ptype": "publisher", "room": room,
+                                                    "display": request})
+                self.assertEqual(data.get("videoroom"), "joined", data)
+                await pub.wait_connected()
+                sh = await conn.attach()
+                sub = vr.Subscriber(f"{request}-watcher")
+                peers.append(sub)
+                _, started = await sub.subscribe(conn, sh, room, [{"feed": data["id"]}])
+                self.assertEqual(started.get("started"), "ok", started)
+                deadline = time.monotonic() + 10
+                while len(set(sub.counters) & set(pub.video.sent_at)) < 30:
+                    self.assertLess(time.monotonic(), deadline, f"{request}: the feed does not decode" + self.context())
+                    await asyncio.sleep(0.1)
+            listed = await conn.sync(oh, {"request": "listparticipants", "room": room})
+            self.assertEqual(sorted(p["display"] for p in listed["participants"] if p["publisher"]),
+                             ["join", "joinandconfigure"], listed)
         finally:
             for p in peers:
                 await p.close()

@@ -127,6 +127,13 @@ window.sc = (() => {
           s.framesDecoded = r.framesDecoded || 0;
           s.frameWidth = r.frameWidth || 0;
           s.frameHeight = r.frameHeight || 0;
+          s.packetsReceived = r.packetsReceived || 0;
+          s.packetsLost = r.packetsLost || 0;
+          s.nackCount = r.nackCount || 0;
+          s.pliCount = r.pliCount || 0;
+          s.framesReceived = r.framesReceived || 0;
+          s.keyFramesDecoded = r.keyFramesDecoded || 0;
+          s.framesDropped = r.framesDropped || 0;
         }
       });
       (await pub.getStats()).forEach((r) => {

@@ -88,6 +88,36 @@ TEST(Forwarder, ContinuesNumberingAcrossASourceChange) {
   EXPECT_EQ(next->tl0, 8);
 }
 
+TEST(Forwarder, PacketsFromBeforeASwitchAreNotSent) {
+  Forwarder f(VideoCodec::kVp8, 96);
+  auto t = Clock::now();
+  for (uint16_t seq = 10; seq < 20; ++seq)
+    ASSERT_TRUE(forward(f, vp8_packet({.ssrc = 1, .seq = seq, .keyframe = seq == 10}), t));
+  ASSERT_TRUE(forward(f, vp8_packet({.ssrc = 2, .seq = 500, .keyframe = true}), t));
+  // A packet of the new source sent before its keyframe (say, re-sent as RTX padding) would be
+  // numbered 15, which the subscriber already has from the old source.
+  EXPECT_FALSE(forward(f, vp8_packet({.ssrc = 2, .seq = 495}), t));
+  auto next = forward(f, vp8_packet({.ssrc = 2, .seq = 501}), t);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->seq, 21);
+  // Within the run, a late packet is still sent (the subscriber may be waiting for it).
+  EXPECT_TRUE(forward(f, vp8_packet({.ssrc = 2, .seq = 500}), t));
+}
+
+TEST(Forwarder, ALatePacketDoesNotSetWhereTheNextRunContinues) {
+  Forwarder f(VideoCodec::kVp8, 96);
+  auto t = Clock::now();
+  ASSERT_TRUE(forward(f, vp8_packet({.ssrc = 1, .seq = 10, .ts = 100, .picture_id = 40, .tl0 = 4, .keyframe = true}), t));
+  ASSERT_TRUE(forward(f, vp8_packet({.ssrc = 1, .seq = 11, .ts = 200, .picture_id = 41, .tl0 = 5}), t));
+  // The keyframe packet again (a sender re-sends old packets as RTX padding to probe bandwidth).
+  ASSERT_TRUE(forward(f, vp8_packet({.ssrc = 1, .seq = 10, .ts = 100, .picture_id = 40, .tl0 = 4, .keyframe = true}), t));
+  auto next = forward(f, vp8_packet({.ssrc = 2, .seq = 900, .ts = 7, .picture_id = 3000, .tl0 = 90, .keyframe = true}), t);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->seq, 12);
+  EXPECT_EQ(next->picture_id, 42);  // after 41, not after the re-sent 40
+  EXPECT_EQ(next->tl0, 6);
+}
+
 TEST(Forwarder, SkippedPacketsLeaveNoGap) {
   Forwarder f(VideoCodec::kVp8, 96);
   auto t = Clock::now();
