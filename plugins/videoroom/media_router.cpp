@@ -186,6 +186,7 @@ void RoomMedia::detect_talking(plugin::Services& services, const PublisherRoute&
   bool talking = average <= routes_.talking.threshold;
   if (talking == d.talking) return;
   d.talking = talking;
+  if (d.shown) d.shown->store(talking, std::memory_order_relaxed);
   // A change of state is rare (seconds apart): building the event here is fine.
   plugin::json event = {{"videoroom", talking ? "talking" : "stopped-talking"},
                         {"room", room_id_},

@@ -44,6 +44,8 @@ struct TalkingDetector {
   uint8_t extension_id = 0;  // the audio-level extension's id; 0: the stream does not carry it
   uint32_t sum = 0, count = 0;
   bool talking = false;
+  // Shared with the control loop's StreamInfo, which shows it in `publishers` lists.
+  std::shared_ptr<std::atomic<bool>> shown;
 };
 
 struct PublisherStreamRoute {

@@ -184,6 +184,9 @@ VideoRoomPlugin::Reply VideoRoomPlugin::publish(HandleId handle, const json& bod
   }
   const bool rids_lowest_first = jsep.contains("rid_order") && jsep["rid_order"] == "lmh";
   std::vector<StreamInfo> streams = accepted_streams(*offer, answer, rids_lowest_first);
+  for (StreamInfo& s : streams)
+    if (s.type == "audio" && s.audio_level_ext_id != 0 && room->settings.audiolevel_event)
+      s.talking = std::make_shared<std::atomic<bool>>(false);
   if (streams.empty()) throw RequestError(kErrorInvalidSdp, "No audio or video stream with a codec this room allows");
   p.streams = streams;
   p.data = std::any_of(answer.media.begin(), answer.media.end(),
@@ -205,6 +208,7 @@ VideoRoomPlugin::Reply VideoRoomPlugin::publish(HandleId handle, const json& bod
       r.codec = r.video ? video_codec_from_name(s.codec.c_str()) : VideoCodec::kNone;
       r.mid = s.mid;
       r.level.extension_id = static_cast<uint8_t>(s.audio_level_ext_id);
+      r.level.shown = s.talking;
       r.enabled = r.video ? video : audio;
     }
     route.remb_bitrate = bitrate;

@@ -96,6 +96,7 @@ json RoomSettings::to_create_body() const {
 json StreamInfo::to_json() const {
   json out = {{"type", type}, {"mindex", mindex}, {"mid", mid}, {"codec", codec}};
   if (substreams > 0) out["simulcast"] = true;
+  if (talking) out["talking"] = talking->load(std::memory_order_relaxed);
   if (moderated) out["moderated"] = true;
   return out;
 }

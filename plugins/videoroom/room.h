@@ -4,6 +4,7 @@
 // control loop touches these objects; the media worker sees a room through its RoomMedia.
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -60,6 +61,9 @@ struct StreamInfo {
   int audio_level_ext_id = 0;  // the negotiated ssrc-audio-level extension id; 0: none
   int substreams = 0;  // simulcast layers the publisher sends (0: no simulcast)
   bool moderated = false;  // muted by the room's moderator (`moderate`): not forwarded
+  // Audio of a room with audiolevel_event: whether the publisher talks now (set by the room's
+  // worker, read here for `publishers` lists). Null otherwise.
+  std::shared_ptr<std::atomic<bool>> talking;
   json to_json() const;
 };
 

@@ -464,10 +464,23 @@ class TalkingTest(_ServerTest):
             talking = await conn.next_event(watcher, lambda d: d.get("videoroom") == "talking", timeout=10)
             self.assertEqual((talking["room"], talking["id"], talking["mid"]), (room, joined["id"], audio_mid), talking)
             self.assertLessEqual(talking["audio-level-dBov-avg"], 40)
+
+            def audio_talking():
+                return [st.get("talking") for p in listed["participants"] if p["id"] == joined["id"]
+                        for st in p.get("streams", []) if st["type"] == "audio"]
+            # `publishers` lists show the state too: a newcomer's `joined` says it talks.
+            newcomer = await conn.attach()
+            listed = {"participants": (await conn.call(newcomer, {"request": "join", "ptype": "publisher", "room": room}))
+                      ["plugindata"]["data"]["publishers"]}
+            self.assertEqual(audio_talking(), [True], listed)
             tone.silent = True
             stopped = await conn.next_event(watcher, lambda d: d.get("videoroom") == "stopped-talking", timeout=10)
             self.assertEqual(stopped["id"], joined["id"])
             self.assertGreater(stopped["audio-level-dBov-avg"], 40)
+            await conn.call(newcomer, {"request": "leave"})
+            listed = {"participants": (await conn.call(newcomer, {"request": "join", "ptype": "publisher", "room": room}))
+                      ["plugindata"]["data"]["publishers"]}
+            self.assertEqual(audio_talking(), [False], listed)
             tone.silent = False
             again = await conn.next_event(watcher, lambda d: d.get("videoroom") == "talking", timeout=10)
             self.assertEqual(again["id"], joined["id"])
