@@ -38,7 +38,7 @@ uint32_t random_u32() {
 constexpr std::string_view kMidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
 constexpr std::string_view kRidUri = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
 constexpr std::string_view kRepairedRidUri = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
-constexpr size_t kSrtpHeadroom = 148;  // room libsrtp wants for the SRTP/SRTCP trailer (srtp_max_trailer_len)
+constexpr size_t kSrtpHeadroom = 148;  // SrtpSession::kRtcpTrailerRoom: room for the SRTP/SRTCP trailer
 
 }  // namespace
 

@@ -1,5 +1,5 @@
 #pragma once
-// A WebRTC PeerConnection on the server side: ICE (libnice) -> DTLS (OpenSSL) -> SRTP (libsrtp2)
+// A WebRTC PeerConnection on the server side: ICE (libnice) -> DTLS (OpenSSL) -> SRTP (transports/srtp_session, OpenSSL)
 // with BUNDLE and rtcp-mux on one transport, and data channels (SCTP over DTLS, usrsctp) when
 // an m=application line was negotiated. It demultiplexes what arrives by first byte
 // (RFC 7983), does the generic RTCP work itself (NACK answers from a packet cache, NACK
@@ -143,7 +143,7 @@ class PeerConnection {
   bool closed_ = false;
   std::chrono::steady_clock::time_point created_, last_received_;
   guint reports_timer_ = 0, fast_timer_ = 0, dtls_timer_ = 0;
-  alignas(16) std::array<uint8_t, 2048> rx_;  // one packet being received (libsrtp wants aligned buffers)
+  alignas(16) std::array<uint8_t, 2048> rx_;  // one packet being received (aligned for the ciphers)
   alignas(16) std::array<uint8_t, 2048> tx_;  // one packet being sent
   struct Counters {
     uint64_t rtp_in = 0, rtp_out = 0, bytes_in = 0, bytes_out = 0, rtcp_in = 0, rtcp_out = 0;
