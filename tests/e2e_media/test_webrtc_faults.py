@@ -85,6 +85,14 @@ def tail(text, limit=5000):
     return text if len(text) <= limit else "...\n" + text[-limit:]
 
 
+def failure_context(server, result=None):
+    """What a failed assertion about a run shows: the client's result and the server log's tail."""
+    text = ""
+    if result is not None:
+        text += f"\n--- client ---\n{result.error}\n{result.summary()}\n{result.diagnostics()}"
+    return text + f"\n--- server log ---\n{tail(server.log())}"
+
+
 def close_line(server, hid, timeout=10.0):
     """The parsed `pc <hid>: closed (...)` log line (a dict of its fields), or None."""
     m = server.wait_for_log(CLOSE_LINE.format(hid=hid), timeout)
@@ -519,10 +527,7 @@ class FaultMediaTest(unittest.TestCase):
         cls.server = js.start_server(cls, log_level="info")
 
     def context(self, result=None):
-        text = ""
-        if result is not None:
-            text += f"\n--- client ---\n{result.summary()}\n{result.diagnostics()}"
-        return text + f"\n--- server log ---\n{tail(self.server.log())}"
+        return failure_context(self.server, result)
 
     def assert_echotest_passed(self, result, what):
         self.assertIsNone(result.error, f"{what}: the run did not complete{self.context(result)}")
