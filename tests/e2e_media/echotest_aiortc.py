@@ -77,6 +77,9 @@ TONE_TOLERANCE_HZ = 20.0
 STEP_TIMEOUT = 5.0             # one signaling reply
 CONNECT_TIMEOUT = 15.0         # answer applied -> connectionState "connected"
 FIRST_FRAME_TIMEOUT = 10.0     # after connection, the first frame sent
+# The one address aioice gathers on. Tests in network namespaces they create set it to their
+# veth address (test_link_cut.py) before the first run.
+HOST_ADDRESS = "127.0.0.1"
 GRACE = 3.0                    # after the tracks are held: wait for frames still in flight
 KEEPALIVE_PERIOD = 20.0
 
@@ -86,7 +89,7 @@ KEEPALIVE_PERIOD = 20.0
 
 
 def use_loopback_only():
-    """Makes aioice gather host candidates on 127.0.0.1 only.
+    """Makes aioice gather host candidates on HOST_ADDRESS (127.0.0.1) only.
 
     aioice 0.8's `aioice.ice.get_host_addresses(use_ipv4, use_ipv6)` lists every interface address
     except 127.0.0.1 and ::1, and `Connection.gather_candidates` looks it up as a module global at
@@ -99,7 +102,7 @@ def use_loopback_only():
         return
 
     def loopback_host_addresses(use_ipv4, use_ipv6):
-        return ["127.0.0.1"] if use_ipv4 else []
+        return [HOST_ADDRESS] if use_ipv4 else []
 
     loopback_host_addresses._loopback_only = True
     aioice.ice.get_host_addresses = loopback_host_addresses
@@ -835,9 +838,9 @@ class _Run:
                                self.remaining(STEP_TIMEOUT))
         offer = self.pc.localDescription
         r.offer_candidates = sdp_candidates(offer.sdp)
-        bad = [c for c in r.offer_candidates if _candidate_address(c) != "127.0.0.1"]
+        bad = [c for c in r.offer_candidates if _candidate_address(c) != HOST_ADDRESS]
         if not r.offer_candidates or bad:
-            raise RuntimeError(f"the offer must carry only 127.0.0.1 candidates: {r.offer_candidates}")
+            raise RuntimeError(f"the offer must carry only {HOST_ADDRESS} candidates: {r.offer_candidates}")
         if chosen_codec(offer.sdp, "video") != self.codec:
             raise RuntimeError(f"aiortc offered {chosen_codec(offer.sdp, 'video')} first, "
                                f"not {self.codec}")
