@@ -82,6 +82,29 @@ ProcSample sample(int pid) {
   return s;
 }
 
+// The machine's UDP drop counters (/proc/net/snmp): everything here is loopback, so a datagram
+// dropped for a full socket buffer shows up here whichever side's buffer it was.
+struct UdpDrops {
+  long long rcvbuf = 0, sndbuf = 0;
+};
+
+UdpDrops udp_drops() {
+  std::ifstream snmp("/proc/net/snmp");
+  std::string header, values;
+  UdpDrops d;
+  while (std::getline(snmp, header) && std::getline(snmp, values)) {
+    if (header.rfind("Udp:", 0) != 0) continue;
+    std::istringstream names(header), numbers(values);
+    std::string name, number;
+    while (names >> name && numbers >> number) {
+      if (name == "RcvbufErrors") d.rcvbuf = std::stoll(number);
+      if (name == "SndbufErrors") d.sndbuf = std::stoll(number);
+    }
+    break;
+  }
+  return d;
+}
+
 double self_cpu_s() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -138,6 +161,7 @@ class Run {
     api_.create_session();
     progress("session " + std::to_string(api_.session()) + " on " + o_.url + " (" + o_.server + ")");
     setup_start_ = Clock::now();
+    drops_at_start_ = udp_drops();
     if (o_.scenario == "audiobridge") setup_audiobridge();
     else setup_videoroom();
     return measure();
@@ -266,6 +290,7 @@ class Run {
       std::string answer = peer.answer_offer(event["jsep"]["sdp"].get<std::string>(), 10s, &error);
       if (answer.empty()) throw std::runtime_error("subscriber " + std::to_string(i) + ": " + error);
       api_.message(handle, {{"request", "start"}, {"room", rooms[static_cast<size_t>(r)]}}, {{"type", "answer"}, {"sdp", answer}});
+      negotiated(peer);
       int done = ++subscribers_ok_;
       if (done % 50 == 0) progress(std::to_string(done) + "/" + std::to_string(total) + " subscribers negotiated");
     });
@@ -296,11 +321,17 @@ class Run {
       api_.message(handle, {{"request", "join"}, {"room", room}, {"display", (talker ? "talker" : "listener") + std::to_string(i)}});
       wait_plugin_event(handle, "id", "participant " + std::to_string(i) + " join");
       publish(peer, handle, {{"request", "configure"}, {"muted", false}}, "participant " + std::to_string(i));
+      negotiated(peer);
       int done = ++subscribers_ok_;
       if (done % 50 == 0) progress(std::to_string(done) + "/" + std::to_string(total) + " participants connected");
     });
     report_failures("participants", failures);
     expected_receivers_ = total;
+  }
+
+  void negotiated(Peer& peer) {
+    std::lock_guard lock(peers_mutex_);
+    negotiated_.push_back(&peer);
   }
 
   void report_failures(const std::string& what, const std::vector<std::string>& failures) {
@@ -310,13 +341,16 @@ class Run {
   }
 
   json measure() {
-    // Every receiver's first media, bounded by the setup timeout.
+    // Every negotiated receiver's first media, bounded by the setup timeout (one whose setup
+    // failed is not waited for).
     auto deadline = setup_start_ + std::chrono::milliseconds(static_cast<long>(o_.setup_timeout * 1000));
     size_t with_media = 0;
     while (Clock::now() < deadline) {
       with_media = 0;
+      size_t waiting = 0;
       for (Peer* p : receivers_) with_media += p->first_media_delay_ns() != 0;
-      if (with_media == receivers_.size()) break;
+      for (Peer* p : negotiated_) waiting += p->first_media_delay_ns() == 0;
+      if (waiting == 0) break;
       std::this_thread::sleep_for(100ms);
     }
     std::vector<double> first_media_ms;
@@ -329,6 +363,11 @@ class Run {
 
     uint64_t sent0 = 0;
     for (auto& p : peers_) sent0 += p->sent_packets();
+    size_t negotiated_receivers = 0;
+    {
+      std::lock_guard lock(peers_mutex_);
+      negotiated_receivers = negotiated_.size();
+    }
     ProcSample cpu0 = sample(o_.pid);
     double self0 = self_cpu_s();
     auto t0 = Clock::now();
@@ -339,17 +378,30 @@ class Run {
     double window = std::chrono::duration<double>(Clock::now() - t0).count();
     ProcSample cpu1 = sample(o_.pid);
     double self1 = self_cpu_s();
-    uint64_t sent1 = 0;
+    uint64_t sent1 = 0, send_failures = 0;
     size_t closed = 0;
     for (auto& p : peers_) {
       sent1 += p->sent_packets();
+      send_failures += p->send_failures();
       closed += p->closed();
     }
+    UdpDrops drops = udp_drops();
 
     ReceiveTotals all;
     for (Peer* p : receivers_) all.add(p->totals());
     double server_cpu = cpu1.cpu_s - cpu0.cpu_s;
     double pps = static_cast<double>(all.window_packets) / window;
+    // What the server had to send in the window: every packet published, once per subscriber
+    // of its room (fan-out: all subscribers; mesh: the P-1 others); for the audiobridge, one mix
+    // packet per participant every 20 ms. Unlike what the clients received, this does not
+    // shrink when the load generator itself cannot keep up.
+    double offered = 0;
+    if (o_.scenario == "fanout")
+      offered = static_cast<double>(sent1 - sent0) * static_cast<double>(negotiated_receivers) / o_.rooms;
+    else if (o_.scenario == "mesh")
+      offered = static_cast<double>(sent1 - sent0) * (o_.participants - 1);
+    else
+      offered = 50.0 * window * static_cast<double>(negotiated_receivers);
     size_t pcs = peers_.size();
     json r = {
         {"server", o_.server},
@@ -370,6 +422,9 @@ class Run {
         {"window_s", window},
         {"sent_packets_per_s", static_cast<double>(sent1 - sent0) / window},
         {"received_packets", all.window_packets},
+        {"offered_packets_per_s", offered / window},
+        {"server_cpu_us_per_offered_packet", offered > 0 ? server_cpu * 1e6 / offered : 0},
+        {"offered_packets_per_s_per_core", server_cpu > 0 ? offered / server_cpu : 0},
         {"received_packets_per_s", pps},
         {"server_cpu_s", server_cpu},
         {"server_cpu_fraction", server_cpu / window},
@@ -384,6 +439,9 @@ class Run {
         {"lost_packets", all.lost},
         {"loss_pct", all.expected ? 100.0 * static_cast<double>(all.lost) / static_cast<double>(all.expected) : 0},
         {"server_seq_gaps", all.seq_gaps},
+        {"client_send_failures", send_failures},
+        {"udp_rcvbuf_drops", drops.rcvbuf - drops_at_start_.rcvbuf},
+        {"udp_sndbuf_drops", drops.sndbuf - drops_at_start_.sndbuf},
         {"untagged_packets", all.untagged},
         {"loadgen_cpu_fraction", (self1 - self0) / window},
     };
@@ -404,10 +462,12 @@ class Run {
   std::vector<std::unique_ptr<Peer>> peers_;
   std::unordered_map<Peer*, Pacer*> pacer_of_;
   std::vector<Peer*> receivers_;
+  std::vector<Peer*> negotiated_;  // receivers whose setup went through
   std::atomic<int> publishers_ok_{0}, subscribers_ok_{0};
   int setup_failures_ = 0, expected_receivers_ = 0;
   ProcSample baseline_;
   Clock::time_point setup_start_;
+  UdpDrops drops_at_start_;
 };
 
 }  // namespace

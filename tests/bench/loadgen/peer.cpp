@@ -180,6 +180,7 @@ void Peer::send_due(Clock::time_point now) {
     Trailer t{options_.source_index * 2 + (is_audio ? 0u : 1u), is_audio ? audio_seq_++ : video_seq_++, now_ns()};
     t.write(p.bytes.data() + p.trailer_offset);
     if (pc_->send_rtp(is_audio ? audio_mindex_ : video_mindex_, p.bytes)) sent_.fetch_add(1, std::memory_order_relaxed);
+    else send_failures_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 

@@ -76,6 +76,9 @@ class Peer {
     return f == 0 ? 0 : f - created_ns_;
   }
   uint64_t sent_packets() const { return sent_.load(); }
+  // Packets the transport refused to send (not yet connected, socket full): they used up a
+  // trailer sequence number, so they also count as lost at the receivers.
+  uint64_t send_failures() const { return send_failures_.load(); }
   bool closed() const { return closed_.load(); }
   const std::string& close_reason() const { return close_reason_; }
   // Runs on the worker: a copy of what was received so far.
@@ -105,7 +108,7 @@ class Peer {
   bool gathered_ = false, connected_ = false;
   std::atomic<bool> closed_{false};
   std::string close_reason_;
-  std::atomic<uint64_t> first_media_ns_{0}, sent_{0};
+  std::atomic<uint64_t> first_media_ns_{0}, sent_{0}, send_failures_{0};
   uint64_t created_ns_ = 0;
   // Worker-side state.
   int audio_mindex_ = -1, video_mindex_ = -1;

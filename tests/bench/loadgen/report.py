@@ -20,9 +20,11 @@ ROWS = [
     ("receivers with media / expected", None, None, None),
     ("setup failures", ("setup_failures",), "{:.0f}", True),
     ("server CPU, share of one core", ("server_cpu_fraction",), "{:.2f}", None),
-    ("server CPU per forwarded packet (µs)", ("server_cpu_us_per_packet",), "{:.1f}", True),
-    ("forwarded packets/s (received by clients)", ("received_packets_per_s",), "{:.0f}", None),
-    ("forwarded packets/s per core (derived)", ("packets_per_s_per_core",), "{:.0f}", False),
+    ("packets/s the server had to forward (published × subscribers)", ("offered_packets_per_s",), "{:.0f}", None),
+    ("packets/s received by the clients", ("received_packets_per_s",), "{:.0f}", None),
+    ("server CPU per packet to forward (µs)", ("server_cpu_us_per_offered_packet",), "{:.1f}", True),
+    ("server CPU per packet received by a client (µs)", ("server_cpu_us_per_packet",), "{:.1f}", True),
+    ("packets to forward per s per core (derived)", ("offered_packets_per_s_per_core",), "{:.0f}", False),
     ("participants per core (derived)", ("participants_per_core",), "{:.0f}", False),
     ("server RSS per PeerConnection (kB)", ("server_rss_kb_per_pc",), "{:.0f}", True),
     ("create → first media p50 (ms)", ("first_media_ms", "p50"), "{:.0f}", True),
@@ -30,6 +32,8 @@ ROWS = [
     ("forwarding latency p50 (µs)", ("latency_us", "p50"), "{:.0f}", True),
     ("forwarding latency p99 (µs)", ("latency_us", "p99"), "{:.0f}", True),
     ("loss (%)", ("loss_pct",), "{:.3f}", True),
+    ("UDP datagrams dropped, full socket buffers (whole machine, whole run)", ("udp_rcvbuf_drops",), "{:.0f}", True),
+    ("packets the client failed to send", ("client_send_failures",), "{:.0f}", True),
     ("load generator CPU, share of one core", ("loadgen_cpu_fraction",), "{:.2f}", None),
     ("machine load average at start", ("load_average",), "{:.1f}", None),
 ]
@@ -113,12 +117,15 @@ def main():
         "",
         f"Machine: {machine()}; shared with other engineers' builds during the run (load average in each "
         "table). Server pinned with `taskset -c 0` (Junction with one media worker; janus with its "
-        "defaults: a thread per handle), load generator with `taskset -c 1`.",
+        "defaults: a thread per handle), load generator with `taskset -c 1`, both at `nice -n -10` so "
+        "the concurrent builds disturb them less.",
         "",
         "Reading the figures: \"forwarding latency\" is measured from the publisher's send to the "
         "subscriber's receive on one monotonic clock, so it includes both clients' SRTP and the "
         "load generator's own queueing on a loaded core, not only the server; when the load generator "
-        "is near one full core its delays dominate. Loss is per source from the trailer sequence "
+        "is near one full core its delays dominate, and it then also loses packets itself (full socket "
+        "buffers): \"packets to forward\" (published × subscribers) is what the server had to send "
+        "whatever the client managed to receive, and is the denominator of the CPU figures. Loss is per source from the trailer sequence "
         "(server-independent); server CPU covers everything the server did in the window (ICE, DTLS "
         "keepalives, RTCP, SRTP both ways, forwarding).",
         "",
