@@ -22,7 +22,12 @@ WARMUP=${WARMUP:-3}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 CLIENT_WORKERS=${CLIENT_WORKERS:-2}
-NICE=${NICE:--10}  # priority of server and load generator over the other work on a shared machine
+# Server and load generator run round-robin real-time (chrt -r) so that concurrent builds on a
+# shared machine do not take their CPU: under CFS a one-thread server (Junction's one media
+# worker) gets one share of a busy core while janus (a thread per handle) gets dozens.
+# RT_PRIO=0: plain scheduling.
+RT_PRIO=${RT_PRIO:-20}
+sched() { if [ "$RT_PRIO" -gt 0 ]; then echo chrt -r "$RT_PRIO"; fi; }
 HTTP_PORT=${HTTP_PORT:-18088}
 OUT=${OUT:-$BUILD/bench-results}
 WRITE_MD=${WRITE_MD:-1}
@@ -98,9 +103,9 @@ EOF
 start_server() {  # $1 = junction | janus; sets SERVER_PID
   local logf=$OUT/$1-$2.log
   if [ "$1" = junction ]; then
-    nice -n "$NICE" taskset -c "$SERVER_CPU" "$JUNCTION" --config "$WORK/junction.json" >"$logf" 2>&1 &
+    $(sched) taskset -c "$SERVER_CPU" "$JUNCTION" --config "$WORK/junction.json" >"$logf" 2>&1 &
   else
-    LD_PRELOAD=$SHIM nice -n "$NICE" taskset -c "$SERVER_CPU" janus -C "$WORK/janus/janus.jcfg" -F "$WORK/janus" -o >"$logf" 2>&1 &
+    LD_PRELOAD=$SHIM $(sched) taskset -c "$SERVER_CPU" janus -C "$WORK/janus/janus.jcfg" -F "$WORK/janus" -o >"$logf" 2>&1 &
   fi
   SERVER_PID=$!
   for _ in $(seq 100); do
@@ -133,7 +138,7 @@ for scenario in $SCENARIOS; do
     log "$name against $server (load average $(cut -d' ' -f1 /proc/loadavg))"
     start_server "$server" "$name" || { echo "{\"server\":\"$server\",\"name\":\"$name\",\"error\":\"server did not start\"}" >"$OUT/$name-$server.json"; continue; }
     load=$(cut -d' ' -f1 /proc/loadavg)
-    if nice -n "$NICE" taskset -c "$CLIENT_CPU" "$LOADGEN" --url "http://127.0.0.1:$HTTP_PORT/janus" --server "$server" --pid "$SERVER_PID" \
+    if $(sched) taskset -c "$CLIENT_CPU" "$LOADGEN" --url "http://127.0.0.1:$HTTP_PORT/janus" --server "$server" --pid "$SERVER_PID" \
          --workers "$CLIENT_WORKERS" --parallel 4 --duration "$DURATION" --warmup "$WARMUP" --setup-timeout 60 "${args[@]}" \
          >"$OUT/$name-$server.out" 2>"$OUT/$name-$server.err"; then
       /usr/bin/python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); r["name"]=sys.argv[2]; r["load_average"]=float(sys.argv[3]); print(json.dumps(r))' \

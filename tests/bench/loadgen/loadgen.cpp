@@ -343,16 +343,17 @@ class Run {
   json measure() {
     // Every negotiated receiver's first media, bounded by the setup timeout (one whose setup
     // failed is not waited for).
-    auto deadline = setup_start_ + std::chrono::milliseconds(static_cast<long>(o_.setup_timeout * 1000));
-    size_t with_media = 0;
+    // A slow setup still leaves the last receivers 10 s for their first packet.
+    auto deadline = std::max(setup_start_ + std::chrono::milliseconds(static_cast<long>(o_.setup_timeout * 1000)),
+                             Clock::now() + 10s);
     while (Clock::now() < deadline) {
-      with_media = 0;
       size_t waiting = 0;
-      for (Peer* p : receivers_) with_media += p->first_media_delay_ns() != 0;
       for (Peer* p : negotiated_) waiting += p->first_media_delay_ns() == 0;
       if (waiting == 0) break;
       std::this_thread::sleep_for(100ms);
     }
+    size_t with_media = 0;
+    for (Peer* p : receivers_) with_media += p->first_media_delay_ns() != 0;
     std::vector<double> first_media_ms;
     for (Peer* p : receivers_)
       if (uint64_t d = p->first_media_delay_ns()) first_media_ms.push_back(static_cast<double>(d) / 1e6);

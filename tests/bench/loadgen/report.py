@@ -117,8 +117,10 @@ def main():
         "",
         f"Machine: {machine()}; shared with other engineers' builds during the run (load average in each "
         "table). Server pinned with `taskset -c 0` (Junction with one media worker; janus with its "
-        "defaults: a thread per handle), load generator with `taskset -c 1`, both at `nice -n -10` so "
-        "the concurrent builds disturb them less.",
+        "defaults: a thread per handle), load generator with `taskset -c 1`, both real-time round-robin "
+        "(`chrt -r 20`): under the default scheduler, on a core shared with builds, Junction's one media "
+        "worker thread gets one share of the core while janus's hundred threads get a hundred shares, and "
+        "the figures measure the scheduler rather than the servers.",
         "",
         "Reading the figures: \"forwarding latency\" is measured from the publisher's send to the "
         "subscriber's receive on one monotonic clock, so it includes both clients' SRTP and the "
