@@ -20,11 +20,12 @@ ROWS = [
     ("receivers with media / expected", None, None, None),
     ("setup failures", ("setup_failures",), "{:.0f}", True),
     ("server CPU, share of one core", ("server_cpu_fraction",), "{:.2f}", None),
-    ("packets/s the server had to forward (published × subscribers)", ("offered_packets_per_s",), "{:.0f}", None),
+    ("packets/s the server had to send (SFU: published × subscribers; MCU: 50 × participants)",
+     ("offered_packets_per_s",), "{:.0f}", None),
     ("packets/s received by the clients", ("received_packets_per_s",), "{:.0f}", None),
-    ("server CPU per packet to forward (µs)", ("server_cpu_us_per_offered_packet",), "{:.1f}", True),
+    ("server CPU per packet to send (µs)", ("server_cpu_us_per_offered_packet",), "{:.1f}", True),
     ("server CPU per packet received by a client (µs)", ("server_cpu_us_per_packet",), "{:.1f}", True),
-    ("packets to forward per s per core (derived)", ("offered_packets_per_s_per_core",), "{:.0f}", False),
+    ("packets to send per s per core (derived)", ("offered_packets_per_s_per_core",), "{:.0f}", False),
     ("participants per core (derived)", ("participants_per_core",), "{:.0f}", False),
     ("server RSS per PeerConnection (kB)", ("server_rss_kb_per_pc",), "{:.0f}", True),
     ("create → first media p50 (ms)", ("first_media_ms", "p50"), "{:.0f}", True),
@@ -61,6 +62,14 @@ def scenario_names(scenarios):
                                                        "in one room (16 kHz, audio levels sent)")
 
 
+def value(result, path):
+    if not result or "error" in result:
+        return None
+    if path[0] == "latency_us" and not get(result, ("latency_us", "samples")):
+        return None  # a mixer's output carries no send time
+    return get(result, path)
+
+
 def table(junction, janus):
     lines = ["| | Junction | janus | Junction / janus |", "|---|---:|---:|---:|"]
     for label, path, fmt, _ in ROWS:
@@ -70,8 +79,8 @@ def table(junction, janus):
                 cells.append("—" if r is None or "error" in r else f"{r['receivers_with_media']} / {r['expected_receivers']}")
             lines.append(f"| {label} | {cells[0]} | {cells[1]} | |")
             continue
-        a = get(junction, path) if junction and "error" not in junction else None
-        b = get(janus, path) if janus and "error" not in janus else None
+        a = value(junction, path)
+        b = value(janus, path)
         if a is None and b is None:
             continue
         fa = fmt.format(a) if isinstance(a, (int, float)) else "—"
@@ -126,7 +135,7 @@ def main():
         "subscriber's receive on one monotonic clock, so it includes both clients' SRTP and the "
         "load generator's own queueing on a loaded core, not only the server; when the load generator "
         "is near one full core its delays dominate, and it then also loses packets itself (full socket "
-        "buffers): \"packets to forward\" (published × subscribers) is what the server had to send "
+        "buffers): \"packets to send\" (published × subscribers) is what the server had to send "
         "whatever the client managed to receive, and is the denominator of the CPU figures. Loss is per source from the trailer sequence "
         "(server-independent); server CPU covers everything the server did in the window (ICE, DTLS "
         "keepalives, RTCP, SRTP both ways, forwarding).",
