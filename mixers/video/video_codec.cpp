@@ -18,18 +18,22 @@ FramePtr make_frame() {
   return f;
 }
 
-VideoDecoder::VideoDecoder(const std::string& codec) {
-  const AVCodec* c = avcodec_find_decoder_by_name(codec.c_str());
-  if (c == nullptr) throw std::runtime_error("no " + codec + " decoder in libavcodec");
+VideoDecoder::VideoDecoder(VideoCodec codec) : codec_(codec) {
+  const std::string name = codec_name(codec);
+  const AVCodec* c = avcodec_find_decoder_by_name(name.c_str());
+  if (c == nullptr) throw std::runtime_error("no " + name + " decoder in libavcodec");
   ctx_ = avcodec_alloc_context3(c);
   packet_ = av_packet_alloc();
   picture_ = make_frame();
   if (ctx_ == nullptr || packet_ == nullptr) throw std::bad_alloc();
   ctx_->thread_count = 1;
+  // H.264: a picture out for every access unit in (senders of real-time video use no B-frames;
+  // without this the decoder may hold pictures back to reorder them).
+  ctx_->flags |= AV_CODEC_FLAG_LOW_DELAY;
   if (avcodec_open2(ctx_, c, nullptr) < 0) {
     avcodec_free_context(&ctx_);
     av_packet_free(&packet_);
-    throw std::runtime_error("cannot open the " + codec + " decoder");
+    throw std::runtime_error("cannot open the " + name + " decoder");
   }
 }
 
@@ -48,7 +52,7 @@ bool VideoDecoder::decode(std::span<const uint8_t> frame) {
   packet_->size = 0;
   if (rc < 0) return false;
   bool got = false;
-  // VP8 gives at most one picture per packet; drain anyway, keep the last.
+  // One picture per packet at most (VP8; H.264 in low delay); drain anyway, keep the last.
   for (int i = 0; i < 4; ++i) {
     av_frame_unref(picture_.get());
     if (avcodec_receive_frame(ctx_, picture_.get()) < 0) break;
@@ -58,20 +62,22 @@ bool VideoDecoder::decode(std::span<const uint8_t> frame) {
   return got && picture_->width > 0 && picture_->height > 0;
 }
 
-Vp8Encoder::Vp8Encoder(const EncoderSettings& settings) : settings_(settings), bitrate_(settings.bitrate) {
+VideoEncoder::VideoEncoder(const EncoderSettings& settings) : settings_(settings), bitrate_(settings.bitrate) {
   packet_ = av_packet_alloc();
   if (packet_ == nullptr) throw std::bad_alloc();
   open(bitrate_);
 }
 
-Vp8Encoder::~Vp8Encoder() {
+VideoEncoder::~VideoEncoder() {
   avcodec_free_context(&ctx_);
   av_packet_free(&packet_);
 }
 
-void Vp8Encoder::open(int bitrate) {
-  const AVCodec* c = avcodec_find_encoder_by_name("libvpx");
-  if (c == nullptr) throw std::runtime_error("no libvpx VP8 encoder in libavcodec");
+void VideoEncoder::open(int bitrate) {
+  const bool h264 = settings_.codec == VideoCodec::kH264;
+  const char* name = h264 ? "libx264" : "libvpx";
+  const AVCodec* c = avcodec_find_encoder_by_name(name);
+  if (c == nullptr) throw std::runtime_error(std::string("no ") + name + " encoder in libavcodec");
   AVCodecContext* ctx = avcodec_alloc_context3(c);
   if (ctx == nullptr) throw std::bad_alloc();
   ctx->width = settings_.width;
@@ -89,32 +95,44 @@ void Vp8Encoder::open(int bitrate) {
   ctx->keyint_min = 0;
   ctx->max_b_frames = 0;
   ctx->thread_count = 1;
-  ctx->qmin = 4;
-  ctx->qmax = 56;
-  av_opt_set(ctx->priv_data, "deadline", "realtime", 0);
-  av_opt_set_int(ctx->priv_data, "cpu-used", settings_.speed, 0);
-  av_opt_set_int(ctx->priv_data, "lag-in-frames", 0, 0);
-  av_opt_set_int(ctx->priv_data, "error-resilient", 1, 0);
-  av_opt_set_int(ctx->priv_data, "noise-sensitivity", 0, 0);
-  av_opt_set_int(ctx->priv_data, "static-thresh", 100, 0);
-  av_opt_set_int(ctx->priv_data, "max-intra-rate", 300, 0);  // a keyframe at most 3x a frame's budget
+  if (h264) {
+    // Constrained baseline (x264's "baseline": no B-frames, no CABAC, constraint_set1) at level
+    // 3.1, what the answer's profile-level-id 42e01f promises; zerolatency: no lookahead, every
+    // frame out as it goes in. superfast keeps the deblocking filter that ultrafast drops.
+    av_opt_set(ctx->priv_data, "preset", "superfast", 0);
+    av_opt_set(ctx->priv_data, "tune", "zerolatency", 0);
+    av_opt_set(ctx->priv_data, "profile", "baseline", 0);
+    ctx->level = 31;
+    av_opt_set_int(ctx->priv_data, "forced-idr", 1, 0);  // a requested keyframe is an IDR
+    av_opt_set(ctx->priv_data, "x264-params", "scenecut=0:repeat-headers=1", 0);
+  } else {
+    ctx->qmin = 4;
+    ctx->qmax = 56;
+    av_opt_set(ctx->priv_data, "deadline", "realtime", 0);
+    av_opt_set_int(ctx->priv_data, "cpu-used", settings_.speed, 0);
+    av_opt_set_int(ctx->priv_data, "lag-in-frames", 0, 0);
+    av_opt_set_int(ctx->priv_data, "error-resilient", 1, 0);
+    av_opt_set_int(ctx->priv_data, "noise-sensitivity", 0, 0);
+    av_opt_set_int(ctx->priv_data, "static-thresh", 100, 0);
+    av_opt_set_int(ctx->priv_data, "max-intra-rate", 300, 0);  // a keyframe at most 3x a frame's budget
+  }
   if (avcodec_open2(ctx, c, nullptr) < 0) {
     avcodec_free_context(&ctx);
-    throw std::runtime_error("cannot open the libvpx VP8 encoder");
+    throw std::runtime_error(std::string("cannot open the ") + name + " encoder");
   }
   avcodec_free_context(&ctx_);
   ctx_ = ctx;
   bitrate_ = bitrate;
 }
 
-void Vp8Encoder::set_bitrate(int bitrate) {
+void VideoEncoder::set_bitrate(int bitrate) {
   if (bitrate == bitrate_) return;
-  // libvpx's wrapper reads rate settings at open only; reopening costs a keyframe, so callers
-  // change the bitrate rarely (on a large, lasting change).
+  // libvpx's wrapper reads rate settings at open only (libx264's is treated alike); reopening
+  // costs a keyframe, so callers change the bitrate rarely (on a large, lasting change).
   open(bitrate);
 }
 
-std::span<const uint8_t> Vp8Encoder::encode(AVFrame* picture, bool force_keyframe, bool* keyframe) {
+std::span<const uint8_t> VideoEncoder::encode(AVFrame* picture, bool force_keyframe, bool* keyframe) {
   picture->pts = pts_++;
   picture->pict_type = force_keyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
   *keyframe = false;

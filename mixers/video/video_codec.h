@@ -1,12 +1,16 @@
 #pragma once
-// Video decoding and encoding through libavcodec (Debian's FFmpeg): the native VP8 decoder (and
-// H.264 later) for the participants' streams, libvpx's VP8 encoder in realtime mode for the
-// composite. Single-threaded on purpose: each runs on its room's mixer thread, and a room's cost
-// stays on one core however busy the machine is.
+// Video decoding and encoding through libavcodec (Debian's FFmpeg): the native VP8 and H.264
+// decoders for the participants' streams; for the composite libvpx's VP8 encoder in realtime mode
+// or libx264 (Debian's libavcodec59 has libx264, not libopenh264) tuned for low latency
+// (constrained baseline, no B-frames, level 3.1: what browsers decode). Single-threaded on
+// purpose: each runs on its room's mixer thread, and a room's cost stays on one core however
+// busy the machine is.
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+
+#include "mixers/video/video_rtp.h"
 
 struct AVCodecContext;
 struct AVFrame;
@@ -22,7 +26,8 @@ FramePtr make_frame();
 
 class VideoDecoder {
  public:
-  explicit VideoDecoder(const std::string& codec = "vp8");  // throws std::runtime_error
+  explicit VideoDecoder(VideoCodec codec = VideoCodec::kVp8);  // throws std::runtime_error
+  VideoCodec codec() const { return codec_; }
   ~VideoDecoder();
   VideoDecoder(const VideoDecoder&) = delete;
   VideoDecoder& operator=(const VideoDecoder&) = delete;
@@ -33,6 +38,7 @@ class VideoDecoder {
   const AVFrame* picture() const { return picture_.get(); }
 
  private:
+  VideoCodec codec_;
   AVCodecContext* ctx_ = nullptr;
   AVPacket* packet_ = nullptr;
   FramePtr picture_;
@@ -43,20 +49,23 @@ struct EncoderSettings {
   int fps = 25;
   int bitrate = 1000000;  // bits per second, CBR
   int speed = 8;          // libvpx cpu-used (0..16 for VP8; higher is faster, lower quality)
+  VideoCodec codec = VideoCodec::kVp8;
 };
 
-class Vp8Encoder {
+class VideoEncoder {
  public:
-  explicit Vp8Encoder(const EncoderSettings& settings);  // throws std::runtime_error
-  ~Vp8Encoder();
-  Vp8Encoder(const Vp8Encoder&) = delete;
-  Vp8Encoder& operator=(const Vp8Encoder&) = delete;
+  explicit VideoEncoder(const EncoderSettings& settings);  // throws std::runtime_error
+  ~VideoEncoder();
+  VideoEncoder(const VideoEncoder&) = delete;
+  VideoEncoder& operator=(const VideoEncoder&) = delete;
 
   // Encodes one YUV 4:2:0 picture of the configured size. Returns the encoded frame (valid until
-  // the next call; empty if the encoder gave nothing); `keyframe` says what it is.
+  // the next call; empty if the encoder gave nothing): a VP8 frame, or an H.264 access unit in
+  // Annex B (SPS and PPS before every IDR); `keyframe` says what it is.
   std::span<const uint8_t> encode(AVFrame* picture, bool force_keyframe, bool* keyframe);
   void set_bitrate(int bitrate);  // takes effect on the next frame
   int bitrate() const { return bitrate_; }
+  VideoCodec codec() const { return settings_.codec; }
 
  private:
   void open(int bitrate);

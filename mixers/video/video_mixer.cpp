@@ -38,9 +38,10 @@ View VideoParticipant::view() const {
   return view_;
 }
 
-void VideoParticipant::set_send(bool on, uint8_t payload_type, uint32_t ssrc) {
+void VideoParticipant::set_send(bool on, uint8_t payload_type, uint32_t ssrc, VideoCodec codec) {
   payload_type_ = payload_type;
   ssrc_ = ssrc;
+  output_codec_ = codec;
   if (on && !send_) keyframe_requested_ = true;
   send_ = on;
 }
@@ -53,23 +54,25 @@ VideoParticipant::Stats VideoParticipant::stats() const {
 bool VideoParticipant::push(uint16_t seq, uint32_t timestamp, bool marker, std::span<const uint8_t> payload,
                             Clock::time_point now) {
   bool want = decoder_wants_keyframe_.load(std::memory_order_relaxed);
-  switch (depacketizer_.push(seq, timestamp, marker, payload)) {
-    case Vp8Depacketizer::Result::kNeedKeyframe:
+  const VideoCodec codec = input_codec_;
+  if (!depacketizer_ || depacketizer_->codec() != codec) depacketizer_ = make_depacketizer(codec);
+  switch (depacketizer_->push(seq, timestamp, marker, payload)) {
+    case Depacketizer::Result::kNeedKeyframe:
       want = true;
       break;
-    case Vp8Depacketizer::Result::kFrame: {
+    case Depacketizer::Result::kFrame: {
       std::lock_guard lock(mutex_);
       ++stats_.frames_in;
       if (queue_.size() >= kMaxQueue) {
         // The mixer is far behind: what is queued is useless without its predecessors.
         queue_.clear();
         want = true;
-        if (!depacketizer_.frame().keyframe) break;
+        if (!depacketizer_->frame().keyframe) break;
       }
-      queue_.push_back(depacketizer_.frame());
+      queue_.push_back(depacketizer_->frame());
       break;
     }
-    case Vp8Depacketizer::Result::kNone:
+    case Depacketizer::Result::kNone:
       break;
   }
   if (!want || now - last_pli_ < std::chrono::milliseconds(500)) return false;
@@ -87,10 +90,14 @@ bool VideoParticipant::decode_pending(Clock::time_point now) {
     frames.swap(queue_);
   }
   if (frames.empty()) return false;
-  if (!decoder_) decoder_ = std::make_unique<VideoDecoder>("vp8");
   bool got = false;
   uint64_t decoded = 0, errors = 0;
   for (const EncodedFrame& f : frames) {
+    if (!decoder_ || decoder_->codec() != f.codec) {
+      // The first frame, or a renegotiation changed the codec: a new decoder starts on a keyframe.
+      decoder_ = std::make_unique<VideoDecoder>(f.codec);
+      decode_broken_ = true;
+    }
     if (decode_broken_ && !f.keyframe) continue;
     if (!decoder_->decode(f.data)) {
       ++errors;
@@ -117,20 +124,22 @@ bool VideoParticipant::decode_pending(Clock::time_point now) {
 
 struct VideoMixer::Group {
   std::vector<Tile> tiles;
+  VideoCodec codec;
   bool low = false;  // the low-bitrate group of this layout
   Canvas canvas;
-  std::unique_ptr<Vp8Encoder> encoder;
+  std::unique_ptr<VideoEncoder> encoder;
   std::vector<VideoParticipant*> receivers;  // this tick
   uint16_t picture_id = 0;
   bool keyframe_wanted = true;
   bool had_keyframe = false;
   Clock::time_point last_keyframe{};
   Clock::time_point last_rate_change{};
-  Group(std::vector<Tile> t, bool is_low, int bitrate, const VideoMixerSettings& s)
+  Group(std::vector<Tile> t, VideoCodec c, bool is_low, int bitrate, const VideoMixerSettings& s)
       : tiles(std::move(t)),
+        codec(c),
         low(is_low),
         canvas(s.width, s.height),
-        encoder(std::make_unique<Vp8Encoder>(EncoderSettings{s.width, s.height, s.fps, bitrate, s.speed})),
+        encoder(std::make_unique<VideoEncoder>(EncoderSettings{s.width, s.height, s.fps, bitrate, s.speed, c})),
         picture_id(random_value<uint16_t>() & 0x7FFF) {}
 };
 
@@ -140,8 +149,11 @@ VideoMixer::VideoMixer(VideoMixerSettings settings, PacketSink packets)
       epoch_(Clock::now()),
       ts_base_(random_value<uint32_t>()) {
   // Fail here, where the plugin can answer an error, rather than on the first tick.
-  Vp8Encoder probe(EncoderSettings{settings_.width, settings_.height, settings_.fps, settings_.bitrate, settings_.speed});
-  VideoDecoder decoder("vp8");
+  for (VideoCodec codec : settings_.codecs) {
+    VideoEncoder probe(EncoderSettings{settings_.width, settings_.height, settings_.fps, settings_.bitrate,
+                                       settings_.speed, codec});
+    VideoDecoder decoder(codec);
+  }
 }
 
 VideoMixer::~VideoMixer() { stop(); }
@@ -272,9 +284,16 @@ void VideoMixer::tick() {
     std::vector<Tile> tiles = compute_layout(settings_.width, settings_.height, ids, p->id(), p->view(), speaker);
     const uint64_t estimate = p->estimate_;
     const bool low = estimate > 0 && static_cast<double>(estimate) < settings_.low_share * settings_.bitrate;
-    auto it = std::find_if(groups_.begin(), groups_.end(), [&](const auto& g) { return g->low == low && g->tiles == tiles; });
+    const VideoCodec codec = p->output_codec_;
+    auto it = std::find_if(groups_.begin(), groups_.end(),
+                           [&](const auto& g) { return g->codec == codec && g->low == low && g->tiles == tiles; });
     if (it == groups_.end()) {
-      groups_.push_back(std::make_unique<Group>(std::move(tiles), low, target_bitrate(estimate), settings_));
+      try {
+        groups_.push_back(std::make_unique<Group>(std::move(tiles), codec, low, target_bitrate(estimate), settings_));
+      } catch (const std::exception&) {
+        p->group_ = nullptr;  // a codec the constructor did not check: this receiver gets nothing
+        continue;
+      }
       groups_.back()->last_rate_change = started;
       it = groups_.end() - 1;
     }
@@ -316,7 +335,7 @@ void VideoMixer::tick() {
     }
     payloads_.clear();
     sizes_.clear();
-    packetize_vp8(frame, g.picture_id, settings_.max_payload, payloads_, sizes_);
+    packetize(g.codec, frame, g.picture_id, settings_.max_payload, payloads_, sizes_);
     g.picture_id = (g.picture_id + 1) & 0x7FFF;
     for (VideoParticipant* r : g.receivers) {
       if (r->waiting_keyframe_ && !key) continue;

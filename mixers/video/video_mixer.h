@@ -1,20 +1,22 @@
 #pragma once
-// A video MCU room: every participant sends one VP8 stream and receives one composite picture
-// of the room (mixers/video/layout.h says where each picture goes).
+// A video MCU room: every participant sends one video stream (VP8 or H.264) and receives one
+// composite picture of the room (mixers/video/layout.h says where each picture goes) in the codec
+// its PeerConnection negotiated.
 //
 // Shared encode. Each tick (1/fps) the mixer works out every receiver's tile list from its view
-// (layout, show_self, presenter) and the active speaker. Receivers whose tile lists are equal form
-// a group: the group's canvas is composed and encoded ONCE and the same VP8 frame is sent to each
-// of them, with their own RTP sequence numbers. With the default view (grid, show_self) the whole
-// room is one group: one compose + one encode per tick, whatever the number of receivers.
+// (layout, show_self, presenter) and the active speaker. Receivers whose tile lists, codec and
+// bitrate class are equal form a group: the group's canvas is composed and encoded ONCE and the
+// same frame is sent to each of them, with their own RTP sequence numbers. With the default view
+// (grid, show_self) a room of one codec is one group: one compose + one encode per tick, whatever
+// the number of receivers; a room with VP8 and H.264 receivers encodes twice.
 //
 // Threads.
 //   - control (the plugin's control loop): add / remove participants, views, start / stop.
 //   - media workers: VideoParticipant::push() reassembles the participant's RTP packets into
-//     frames (RFC 7741) and queues them; it tells the caller when to ask the sender for a
+//     frames (RFC 7741 or 6184, video_rtp.h) and queues them; it tells the caller when to ask the sender for a
 //     keyframe (a loss, a frame the decoder refused), at most once per `keyframe_interval`.
 //   - the mixer thread (start()): tick() at `fps` on absolute deadlines: decode the queued frames
-//     (libavcodec), scale into the canvases (libswscale), encode (libvpx), packetize; the tick's
+//     (libavcodec), scale into the canvases (libswscale), encode (libvpx, libx264), packetize; the tick's
 //     packets leave through the PacketSink in one call.
 // tick() may also be called directly, without start() (unit tests, benchmarks).
 #include <atomic>
@@ -32,7 +34,7 @@
 #include "mixers/video/compositor.h"
 #include "mixers/video/layout.h"
 #include "mixers/video/video_codec.h"
-#include "mixers/video/vp8_rtp.h"
+#include "mixers/video/video_rtp.h"
 
 namespace junction::mixers {
 
@@ -48,6 +50,8 @@ struct VideoMixerSettings {
   double low_share = 0.5;
   std::chrono::milliseconds bitrate_hold{2000};
   int speed = 8;          // libvpx cpu-used
+  // The codecs the room may use; the constructor checks each has its decoder and encoder.
+  std::vector<VideoCodec> codecs = {VideoCodec::kVp8};
   std::chrono::milliseconds stale_after{2000};        // a picture this old gives way to the placeholder
   std::chrono::milliseconds keyframe_interval{500};   // at most one keyframe per group per interval
   size_t max_payload = 1200;                          // bytes of RTP payload per packet
@@ -56,7 +60,7 @@ struct VideoMixerSettings {
 
 struct VideoPacket {
   uint64_t receiver;
-  std::span<const uint8_t> rtp;  // a whole RTP packet: 12-byte header + VP8 descriptor + data
+  std::span<const uint8_t> rtp;  // a whole RTP packet: 12-byte header + payload
 };
 
 class VideoMixer;
@@ -70,8 +74,12 @@ class VideoParticipant {
   // --- any thread ---
   void set_view(const View& view);
   View view() const;
-  // The composite goes to this participant only while sending is on (its PeerConnection is up).
-  void set_send(bool on, uint8_t payload_type = 96, uint32_t ssrc = 0);
+  // The composite goes to this participant only while sending is on (its PeerConnection is up),
+  // encoded in `codec`.
+  void set_send(bool on, uint8_t payload_type = 96, uint32_t ssrc = 0, VideoCodec codec = VideoCodec::kVp8);
+  // What the participant sends (the negotiated codec); a change takes effect at the next packet
+  // and the picture resumes at the next keyframe.
+  void set_input_codec(VideoCodec codec) { input_codec_ = codec; }
   bool sending() const { return send_; }
   // The receiver asked for a keyframe (PLI/FIR): its group's next allowed frame is one.
   void request_keyframe() { keyframe_requested_ = true; }
@@ -106,12 +114,14 @@ class VideoParticipant {
   std::atomic<bool> send_{false};
   std::atomic<uint8_t> payload_type_{96};
   std::atomic<uint32_t> ssrc_{0};
+  std::atomic<VideoCodec> output_codec_{VideoCodec::kVp8};
+  std::atomic<VideoCodec> input_codec_{VideoCodec::kVp8};
   std::atomic<bool> keyframe_requested_{false};
   std::atomic<bool> decoder_wants_keyframe_{false};
   std::atomic<uint64_t> estimate_{0};
 
   // Media worker only.
-  Vp8Depacketizer depacketizer_;
+  std::unique_ptr<Depacketizer> depacketizer_;
   Clock::time_point last_pli_{};
 
   // Mixer thread only.

@@ -32,14 +32,9 @@ std::optional<Vp8Descriptor> parse_vp8_descriptor(std::span<const uint8_t> p) {
 
 Vp8Depacketizer::Result Vp8Depacketizer::push(uint16_t seq, uint32_t timestamp, bool marker,
                                               std::span<const uint8_t> payload) {
-  bool gap = false;
-  if (have_seq_) {
-    uint16_t delta = static_cast<uint16_t>(seq - last_seq_);
-    if (delta == 0 || delta >= 0x8000) return Result::kNone;  // a duplicate or a late packet
-    gap = delta != 1;
-  }
-  have_seq_ = true;
-  last_seq_ = seq;
+  const Order o = order(seq);
+  if (o == Order::kStale) return Result::kNone;  // a duplicate or a late packet
+  const bool gap = o == Order::kGap;
   auto d = parse_vp8_descriptor(payload);
   bool broke = false;
   if (gap) {

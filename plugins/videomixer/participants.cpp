@@ -183,12 +183,15 @@ VideoMixerPlugin::Reply VideoMixerPlugin::leave(HandleId handle) {
 }
 
 json VideoMixerPlugin::answer_offer(HandleId handle, HandleState& state, const json& jsep) {
+  Room* room = room_of_handle(handle);
+  if (room == nullptr) throw RequestError(kErrorNotJoined, "Not in a room");
   std::string why;
   auto offer = media::parse_sdp(jsep.value("sdp", ""), &why);
   if (!offer) throw RequestError(kErrorInvalidSdp, "Error parsing offer: " + why);
   media::AnswerOptions options;
   options.audio_codecs = {"opus"};
-  options.video_codecs = {"vp8"};
+  options.video_codecs.clear();
+  for (mixers::VideoCodec c : room->settings.videocodecs) options.video_codecs.push_back(mixers::codec_name(c));
   uint32_t audio_ssrc = state.audio_ssrc != 0 ? state.audio_ssrc : random_ssrc();
   uint32_t video_ssrc = state.video_ssrc != 0 ? state.video_ssrc : random_ssrc();
   for (const auto& m : offer->media) {
@@ -204,6 +207,7 @@ json VideoMixerPlugin::answer_offer(HandleId handle, HandleState& state, const j
   }
   int audio = -1, video = -1;
   uint8_t audio_pt = 111, video_pt = 96;
+  mixers::VideoCodec video_codec = mixers::VideoCodec::kVp8;
   int level_ext = 0;
   for (size_t i = 0; i < answer.media.size(); ++i) {
     media::MediaSection& m = answer.media[i];
@@ -212,19 +216,31 @@ json VideoMixerPlugin::answer_offer(HandleId handle, HandleState& state, const j
       audio = static_cast<int>(i);
       audio_pt = static_cast<uint8_t>(m.codecs.front().payload_type);
       level_ext = m.extmap_id(kAudioLevelUri);
-    } else if (m.kind == "video" && video < 0 && m.codecs.front().is("vp8")) {
+    } else if (m.kind == "video" && video < 0) {
+      // make_answer kept only a codec of the room's list (H.264: packetization-mode 1, baseline).
+      auto codec = mixers::codec_from_name(m.codecs.front().name);
+      if (!codec) continue;
       video = static_cast<int>(i);
       video_pt = static_cast<uint8_t>(m.codecs.front().payload_type);
+      video_codec = *codec;
     }
   }
-  if (audio < 0 && video < 0) throw RequestError(kErrorInvalidSdp, "The offer has neither Opus audio nor VP8 video");
+  if (audio < 0 && video < 0)
+    throw RequestError(kErrorInvalidSdp, "The offer has neither Opus audio nor " + room->settings.videocodec_list() + " video");
   state.audio_mindex = audio;
   state.video_mindex = video;
   state.audio_pt = audio_pt;
   state.video_pt = video_pt;
+  state.video_codec = video_codec;
   state.level_ext_id = level_ext;
   state.audio_ssrc = audio_ssrc;
   state.video_ssrc = video_ssrc;
+  if (Participant* p = room->find(state.participant)) {
+    // What it sends is what it receives (one sendrecv m-line). A renegotiation of a connected
+    // participant switches its composite at once (a keyframe of its new group).
+    p->video->set_input_codec(video_codec);
+    if (p->setup && video >= 0) p->video->set_send(true, video_pt, video_ssrc, video_codec);
+  }
   refresh_route(handle);
   return {{"type", "answer"}, {"sdp", media::write_sdp(answer)}};
 }
@@ -239,7 +255,7 @@ void VideoMixerPlugin::setup_media(HandleId handle) {
   if (p == nullptr) return;
   p->setup = true;
   if (state->audio_mindex >= 0) p->audio->set_send(true, state->audio_pt, state->audio_ssrc);
-  if (state->video_mindex >= 0) p->video->set_send(true, state->video_pt, state->video_ssrc);
+  if (state->video_mindex >= 0) p->video->set_send(true, state->video_pt, state->video_ssrc, state->video_codec);
   announce(*room, *p);
 }
 

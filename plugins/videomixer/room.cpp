@@ -1,5 +1,7 @@
 #include "plugins/videomixer/room.h"
 
+#include <algorithm>
+
 #include "mixers/audio/opus_codec.h"
 #include "plugins/videomixer/errors.h"
 
@@ -31,8 +33,28 @@ RoomSettings settings_from_create(const json& json_body) {
     if (!kind) throw RequestError(kErrorInvalidElement, "Invalid element (layout should be grid, speaker or presenter)");
     s.layout = *kind;
   }
+  if (auto v = body.text("videocodec")) {
+    // A comma-separated list of "vp8" and "h264", as videoroom's `videocodec` (without its other codecs).
+    s.videocodecs.clear();
+    size_t at = 0;
+    while (at <= v->size()) {
+      size_t comma = std::min(v->find(',', at), v->size());
+      std::string name = v->substr(at, comma - at);
+      name.erase(std::remove(name.begin(), name.end(), ' '), name.end());
+      auto codec = mixers::codec_from_name(name);
+      if (!codec) throw RequestError(kErrorInvalidElement, "Invalid element (videocodec should be vp8, h264 or both, comma-separated)");
+      if (std::find(s.videocodecs.begin(), s.videocodecs.end(), *codec) == s.videocodecs.end()) s.videocodecs.push_back(*codec);
+      at = comma + 1;
+    }
+  }
   (void)body.flag("permanent");
   return s;
+}
+
+std::string RoomSettings::videocodec_list() const {
+  std::string out;
+  for (mixers::VideoCodec c : videocodecs) out += (out.empty() ? "" : ",") + std::string(mixers::codec_name(c));
+  return out;
 }
 
 json Participant::to_json() const {
@@ -60,6 +82,7 @@ json Room::list_entry() const {
           {"height", settings.height},
           {"fps", settings.fps},
           {"bitrate", settings.bitrate},
+          {"videocodec", settings.videocodec_list()},
           {"max_participants", settings.max_participants},
           {"num_participants", participants.size()}};
 }

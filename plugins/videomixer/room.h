@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/gateway/plugin.h"
 #include "mixers/audio/audio_mixer.h"
@@ -27,6 +28,10 @@ struct RoomSettings {
   int max_participants = 16;
   int sampling_rate = 16000;
   mixers::LayoutKind layout = mixers::LayoutKind::kGrid;
+  // `videocodec`: the video codecs the room negotiates, in preference order (an offer with
+  // several gets the first of these it has).
+  std::vector<mixers::VideoCodec> videocodecs = {mixers::VideoCodec::kVp8, mixers::VideoCodec::kH264};
+  std::string videocodec_list() const;  // "vp8,h264"
 };
 
 // Reads a `create` body into settings (without the id); throws RequestError on a bad field.

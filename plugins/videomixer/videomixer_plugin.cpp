@@ -99,6 +99,7 @@ json VideoMixerPlugin::query_session(HandleId handle) {
   if (Participant* p = room->find(state->participant)) {
     out["setup"] = p->setup;
     out["layout"] = mixers::layout_name(p->layout);
+    if (state->video_mindex >= 0) out["videocodec"] = mixers::codec_name(state->video_codec);
     auto v = p->video->stats();
     out["video"] = {{"frames_in", v.frames_in}, {"frames_decoded", v.frames_decoded}, {"decode_errors", v.decode_errors},
                     {"keyframe_requests", v.keyframe_requests}, {"frames_out", v.frames_out}};
@@ -183,6 +184,7 @@ Room& VideoMixerPlugin::add_room(RoomSettings settings) {
   video.height = settings.height;
   video.fps = settings.fps;
   video.bitrate = settings.bitrate;
+  video.codecs = settings.videocodecs;
   mixers::MixerSettings audio;
   audio.sample_rate = settings.sampling_rate;
   // A speaker is found within half a second (25 packets of 20 ms), not Janus's 2 s default.

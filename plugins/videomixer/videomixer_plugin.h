@@ -23,6 +23,7 @@ struct HandleState {
   // Negotiated with this handle's peer (an answered offer); -1: no such m-line.
   int audio_mindex = -1, video_mindex = -1;
   uint8_t audio_pt = 111, video_pt = 96;
+  mixers::VideoCodec video_codec = mixers::VideoCodec::kVp8;  // both ways
   uint32_t audio_ssrc = 0, video_ssrc = 0;
   int level_ext_id = 0;
 };

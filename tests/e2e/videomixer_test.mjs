@@ -1,11 +1,13 @@
 // End-to-end video MCU in the browser: two headless Chromium contexts run Debian's janus.js
 // against Junction's junction.plugin.videomixer: each joins room 1234 (1280x720 canvas) with its
-// fake camera and microphone in one offer and plays the composite it receives.
+// fake camera and microphone in one offer and plays the composite it receives. alice offers the
+// browser's codecs (the room prefers VP8), bob offers H.264 only (janus.js `codec: 'h264'`):
+// bob sends H.264 and receives a composite the server encodes with libx264.
 //
 // Pass: each context gets `joined`, an SDP answer, webrtcup, a remote video track and a `layout`
 // event with both participants' tiles; within the deadline its inbound-rtp video shows
-// framesDecoded > 50 and frameWidth equal to the canvas width (1280). No page errors; the server
-// exits 0 on SIGTERM.
+// framesDecoded > 50, frameWidth equal to the canvas width (1280) and the codec it negotiated
+// (alice video/VP8, bob video/H264). No page errors; the server exits 0 on SIGTERM.
 //
 // Run: cd tests/e2e && JUNCTION_BINARY=/path/to/junction node videomixer_test.mjs
 import fs from 'node:fs';
@@ -58,12 +60,14 @@ async function main() {
     browser = await launchChromium({ extraArgs: MEDIA_CHROMIUM_ARGS, log });
     const url = `http://127.0.0.1:${staticServer.port}/videomixer.html`;
     const server = `ws://127.0.0.1:${junction.wsPort}`;
+    const codecs = { alice: null, bob: 'h264' };
+    const expectCodec = { alice: 'video/VP8', bob: 'video/H264' };
     for (const name of ['alice', 'bob']) {
       const context = await browser.newContext();
       const page = await context.newPage();
       const watch = watchPage(page, { log });
       await page.goto(url, { waitUntil: 'load' });
-      check(await page.evaluate(([s, n]) => window.joinRoom(s, 1234, n), [server, name]), `${name}: no Janus session`);
+      check(await page.evaluate(([s, n, c]) => window.joinRoom(s, 1234, n, c), [server, name, codecs[name]]), `${name}: no Janus session`);
       pages.push({ name, page, watch });
     }
     const setupDeadline = Date.now() + SETUP_TIMEOUT_MS;
@@ -82,7 +86,7 @@ async function main() {
       let stats = null;
       for (;;) {
         stats = await p.page.evaluate(() => window.videoStats());
-        if (stats && stats.framesDecoded > MIN_FRAMES && stats.frameWidth === CANVAS_WIDTH) break;
+        if (stats && stats.framesDecoded > MIN_FRAMES && stats.frameWidth === CANVAS_WIDTH && stats.codec) break;
         if (Date.now() > decodeDeadline) break;
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -93,6 +97,7 @@ async function main() {
       else {
         if (!(stats.framesDecoded > MIN_FRAMES)) failures.push(`${p.name}: framesDecoded ${stats.framesDecoded} <= ${MIN_FRAMES}`);
         if (stats.frameWidth !== CANVAS_WIDTH) failures.push(`${p.name}: frameWidth ${stats.frameWidth} != ${CANVAS_WIDTH}`);
+        if (stats.codec !== expectCodec[p.name]) failures.push(`${p.name}: received ${stats.codec}, not ${expectCodec[p.name]}`);
       }
       if (!st.layout || st.layout.width !== CANVAS_WIDTH || st.layout.tiles.length !== 2)
         failures.push(`${p.name}: no layout event with two tiles: ${JSON.stringify(st.layout)}`);
@@ -128,6 +133,6 @@ if (failures.length) {
   console.error('0 passed, 1 failed');
   process.exit(1);
 }
-log(`PASS (${elapsed()}): two janus.js contexts in room 1234 each decode the 1280-wide composite`);
+log(`PASS (${elapsed()}): two janus.js contexts in room 1234 each decode the 1280-wide composite (VP8, H.264)`);
 console.log('1 passed, 0 failed');
 process.exit(0);

@@ -12,7 +12,13 @@ as the speaker with C's tile first, and the large tile (top three quarters) show
 API and bad input: create / list / exists / listparticipants / destroy, and the error codes of
 README.md (unknown request 522, missing 523, wrong type or value 524, no such room 525, room
 exists 526, wrong secret 527, no such presenter 528, not joined 530, joined twice 531, id taken
-532, SDP without Opus or VP8 533, room full 534); after them the room still composes for everyone.
+532, SDP without Opus or any of the room's video codecs 533, room full 534); after them the room still composes for everyone.
+
+H.264 (test_h264_and_vp8_in_one_room): in a 640x360 room, A sends and receives H.264 (aiortc's
+libx264, its offer limited to H.264 with setCodecPreferences), B and C VP8; each decodes its
+composite and finds A, B, C's colours in their grid cells. Answers pick VP8 when both are
+offered, H.264 in a room created with `videocodec: "h264,vp8"`; a bad `videocodec` is 524 and an
+offer without any of the room's codecs 533.
 
 Run:  cd tests/e2e_media && /usr/bin/python3 -m unittest -v test_videomixer
 Environment: JUNCTION_BINARY (default /work/main/build/junction).
@@ -114,7 +120,7 @@ def make_participant_class():
             return frame
 
     class Participant(_Peer):
-        def __init__(self, name, loud):
+        def __init__(self, name, loud, codec="video/vp8"):
             super().__init__()
             self.name = name
             self.id = None
@@ -128,7 +134,8 @@ def make_participant_class():
             acaps = RTCRtpSender.getCapabilities("audio").codecs
             vcaps = RTCRtpSender.getCapabilities("video").codecs
             at.setCodecPreferences([c for c in acaps if c.mimeType.lower() == "audio/opus"])
-            vt.setCodecPreferences([c for c in vcaps if c.mimeType.lower() in ("video/vp8", "video/rtx")])
+            # H.264: aiortc's libx264 encoder (constrained baseline, packetization-mode 1).
+            vt.setCodecPreferences([c for c in vcaps if c.mimeType.lower() in (codec, "video/rtx")])
 
             @self.pc.on("track")
             def on_track(track):
@@ -173,6 +180,12 @@ def make_participant_class():
             await self.flush_trickles()
             return data
 
+        def answered_video_codec(self):
+            """The codec name of the answer's video m-line (its first rtpmap)."""
+            sdp = self.pc.remoteDescription.sdp
+            video = sdp[sdp.index("m=video"):]
+            return video.split("a=rtpmap:", 1)[1].split(" ", 1)[1].split("/", 1)[0]
+
         @property
         def latest(self):
             """The last decoded composite as RGB (None before the first)."""
@@ -202,9 +215,45 @@ class VideoMixerTest(_Test):
         self.assertEqual(reply.get("janus"), "success", reply)
         return reply["data"]["id"]
 
-    async def _main(self):
+    async def join_all(self, room, specs, people):
+        """Joins Participant(name, **kw) for each (name, kw), in order, into `people` (the caller
+        closes them) and waits until every PeerConnection is up."""
         from videoroom_client import JanusConnection
         Participant = make_participant_class()
+        for name, kw in specs:
+            p = Participant(name, **kw)
+            p.conn = await JanusConnection.open(self.server.ws_url)
+            others = len(people)
+            people.append(p)
+            p.handle = await self.attach(p.conn)
+            joined = await p.join(p.conn, p.handle, room)
+            self.assertEqual(joined.get("videomixer"), "joined", str(joined) + self.context())
+            self.assertEqual(len(joined["participants"]), others)
+        for p in people:
+            await p.wait_connected()
+
+    async def expect_grid(self, people, expect):
+        """Every receiver finds `expect` (colours) in the grid cells, in join order."""
+        deadline = time.monotonic() + MEDIA_DEADLINE
+        cells = grid_cells()[:len(expect)]
+        seen = {}
+        while time.monotonic() < deadline:
+            seen = {p.name: (cell_means(p.latest, cells) if p.latest is not None else None) for p in people}
+            ok = all(m is not None and all(close_to(x, e) for x, e in zip(m, expect)) for m in seen.values())
+            if ok and all(p.frames >= 20 for p in people):
+                break
+            await asyncio.sleep(0.5)
+        for p in people:
+            print(f"{p.name}: {p.frames} frames, cell means {seen[p.name]}", file=sys.stderr)
+            self.assertIsNotNone(seen[p.name], f"{p.name} decoded no composite" + self.context())
+            for i, (mean, colour) in enumerate(zip(seen[p.name], expect)):
+                self.assertTrue(close_to(mean, colour),
+                                f"{p.name}: cell {i} mean {mean} is not {colour}; frames {p.frames}" + self.context())
+            self.assertEqual(p.sizes, {CANVAS}, p.name)
+            self.assertGreaterEqual(p.frames, 20, p.name)
+
+    async def _main(self):
+        from videoroom_client import JanusConnection
         conn = await JanusConnection.open(self.server.ws_url)
         people = []
         try:
@@ -237,16 +286,7 @@ class VideoMixerTest(_Test):
                 self.assertEqual(data.get("videomixer"), "event", data)
 
             # Four participants, joined in order.
-            for name in "ABCD":
-                p = Participant(name, loud=(name == "C"))
-                p.conn = await JanusConnection.open(self.server.ws_url)
-                p.handle = await self.attach(p.conn)
-                joined = await p.join(p.conn, p.handle, 4321)
-                self.assertEqual(joined.get("videomixer"), "joined", str(joined) + self.context())
-                self.assertEqual(len(joined["participants"]), len(people))
-                people.append(p)
-            for p in people:
-                await p.wait_connected()
+            await self.join_all(4321, [(name, {"loud": name == "C"}) for name in "ABCD"], people)
             a, b, c, d = people
 
             # Bad participant requests; the room keeps going.
@@ -277,23 +317,7 @@ class VideoMixerTest(_Test):
             self.assertEqual(len(listed["participants"]), 4)
 
             # The grid: every receiver finds the four colours in join order.
-            expect = [COLOURS[n] for n in "ABCD"]
-            deadline = time.monotonic() + MEDIA_DEADLINE
-            seen = {}
-            while time.monotonic() < deadline:
-                seen = {p.name: (cell_means(p.latest, grid_cells()) if p.latest is not None else None) for p in people}
-                ok = all(m is not None and all(close_to(x, e) for x, e in zip(m, expect)) for m in seen.values())
-                if ok and all(p.frames >= 20 for p in people):
-                    break
-                await asyncio.sleep(0.5)
-            for p in people:
-                print(f"{p.name}: {p.frames} frames, cell means {seen[p.name]}", file=sys.stderr)
-                self.assertIsNotNone(seen[p.name], f"{p.name} decoded no composite" + self.context())
-                for i, (mean, colour) in enumerate(zip(seen[p.name], expect)):
-                    self.assertTrue(close_to(mean, colour),
-                                    f"{p.name}: cell {i} mean {mean} is not {colour}; frames {p.frames}" + self.context())
-                self.assertEqual(p.sizes, {CANVAS}, p.name)
-                self.assertGreaterEqual(p.frames, 20, p.name)
+            await self.expect_grid(people, [COLOURS[n] for n in "ABCD"])
 
             # Mix-minus: A hears C's tone; C does not hear itself.
             print(f"tone heard: A {a.tone_db():.1f} dBFS, C {c.tone_db():.1f} dBFS", file=sys.stderr)
@@ -333,6 +357,80 @@ class VideoMixerTest(_Test):
             self.assertEqual(destroyed["videomixer"], "destroyed")
             gone = await b.conn.next_event(b.handle, lambda dt: dt.get("videomixer") == "destroyed")
             self.assertEqual(gone["room"], 4321)
+        finally:
+            for p in people:
+                await p.close()
+                await p.conn.close()
+            await conn.close()
+
+    def test_h264_and_vp8_in_one_room(self):
+        run(self._mixed(), 100)
+
+    async def _mixed(self):
+        """A sends H.264 and receives H.264 (its offer has only H.264), B and C use VP8: each
+        decodes its composite and finds A, B, C's colours in the grid; the room encodes once per
+        codec. Then the codec choice of the answer, and a bad `videocodec`."""
+        from videoroom_client import JanusConnection
+        conn = await JanusConnection.open(self.server.ws_url)
+        people = []
+        try:
+            admin = await self.attach(conn)
+            sync = lambda body: conn.sync(admin, body)  # noqa: E731
+            err = lambda event: event["plugindata"]["data"].get("error_code")  # noqa: E731
+            created = await sync({"request": "create", "room": 4331, "width": CANVAS[0], "height": CANVAS[1],
+                                  "fps": FPS, "bitrate": 600000})
+            self.assertEqual(created.get("videomixer"), "created", created)
+            listed = {r["room"]: r for r in (await sync({"request": "list"}))["list"]}
+            self.assertEqual(listed[4331]["videocodec"], "vp8,h264")
+            for codec in ("vp9", "", "h264,av1", 8):
+                data = await sync({"request": "create", "videocodec": codec})
+                self.assertEqual(data.get("error_code"), 524, (codec, data))
+
+            await self.join_all(4331, [("A", {"loud": False, "codec": "video/h264"}),
+                                       ("B", {"loud": False, "codec": "video/vp8"}),
+                                       ("C", {"loud": False, "codec": "video/vp8"})], people)
+            a, b, c = people
+            self.assertEqual(a.answered_video_codec(), "H264")
+            self.assertEqual(b.answered_video_codec(), "VP8")
+            await self.expect_grid(people, [COLOURS[n] for n in "ABC"])
+            # The answer's codec: VP8 when both are offered, unless the room prefers H.264; an
+            # offer without any of the room's codecs is refused.
+            def offer(*codecs):
+                lines = {"VP8": ["a=rtpmap:96 VP8/90000"],
+                         "H264": ["a=rtpmap:102 H264/90000",
+                                  "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"]}
+                pts = " ".join({"VP8": "96", "H264": "102"}[c] for c in codecs)
+                return ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                        f"m=video 9 UDP/TLS/RTP/SAVPF {pts}\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendrecv\r\n"
+                        + "".join(line + "\r\n" for c in codecs for line in lines[c])
+                        + "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
+                        "a=fingerprint:sha-256 " + ":".join(["AB"] * 32) + "\r\na=setup:actpass\r\na=rtcp-mux\r\n")
+
+            await sync({"request": "create", "room": 4332})
+            await sync({"request": "create", "room": 4333, "videocodec": "H264, vp8"})
+            await sync({"request": "create", "room": 4334, "videocodec": "h264"})
+            self.assertEqual((await sync({"request": "exists", "room": 4333}))["exists"], True)
+            for room, codecs, want in ((4332, ("VP8", "H264"), "VP8"), (4332, ("H264", "VP8"), "VP8"),
+                                       (4333, ("VP8", "H264"), "H264"), (4332, ("H264",), "H264"),
+                                       (4334, ("VP8",), 533)):
+                h = await self.attach(conn)
+                ev = await conn.call(h, {"request": "join", "room": room}, {"type": "offer", "sdp": offer(*codecs)})
+                if want == 533:
+                    self.assertEqual(err(ev), 533, ev)
+                    continue
+                self.assertEqual(ev["plugindata"]["data"].get("videomixer"), "joined", ev)
+                answer = ev["jsep"]["sdp"]
+                self.assertIn(f" {want}/90000", answer, (room, codecs))
+                self.assertNotIn(f" {'VP8' if want == 'H264' else 'H264'}/90000", answer, (room, codecs))
+                if want == "H264":
+                    self.assertIn("packetization-mode=1", answer)
+                left = await conn.call(h, {"request": "leave"})
+                self.assertEqual(left["plugindata"]["data"].get("videomixer"), "left", left)
+            # The mixed room still composes for everyone after the refused and short-lived joins.
+            frames = [p.frames for p in people]
+            await asyncio.sleep(1.0)
+            for p, before in zip(people, frames):
+                self.assertGreater(p.frames, before, p.name)
         finally:
             for p in people:
                 await p.close()

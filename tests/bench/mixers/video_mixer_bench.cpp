@@ -8,7 +8,10 @@
 // Counters (from the thread's CPU time, so other load on the machine does not count): CPU
 // microseconds per tick, and the composite frame rate one core could sustain at that cost
 // (fps_one_core = 1e6 / us_per_tick); the second argument adds receivers in the speaker layout
-// (a second group: a second compose + encode per tick).
+// (a second group: a second compose + encode per tick). The third and fourth make that many
+// participants send H.264 instead of VP8 (640x360 from libx264, the same pictures: the cost of an
+// H.264 input is the libavcodec h264 decode) and receive H.264 instead of VP8 (a libx264 group
+// of the grid beside the VP8 one: the cost of an H.264 output group).
 //
 // Run: taskset -c 1 build/video_mixer_bench [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
@@ -38,9 +41,9 @@ struct Packetized {
 
 // A moving diagonal texture with a bright square travelling across: enough detail and motion
 // that neither the decoder nor the encoder gets an easy ride.
-std::vector<Packetized> encode_loop(int seed) {
+std::vector<Packetized> encode_loop(int seed, VideoCodec codec) {
   const int w = 640, h = 360;
-  Vp8Encoder encoder({w, h, 25, 500000, 8});
+  VideoEncoder encoder({w, h, 25, 500000, 8, codec});
   Canvas canvas(w, h);
   AVFrame* f = canvas.frame();
   std::vector<Packetized> out;
@@ -57,7 +60,7 @@ std::vector<Packetized> encode_loop(int seed) {
     bool key = false;
     auto frame = encoder.encode(f, t == 0, &key);
     Packetized p;
-    packetize_vp8(frame, static_cast<uint16_t>(t), 1200, p.bytes, p.sizes);
+    packetize(codec, frame, static_cast<uint16_t>(t), 1200, p.bytes, p.sizes);
     out.push_back(std::move(p));
   }
   return out;
@@ -72,15 +75,22 @@ double thread_cpu_us() {
 void BM_VideoRoom(benchmark::State& state) {
   const int participants = static_cast<int>(state.range(0));
   const int speaker_viewers = static_cast<int>(state.range(1));
+  const int h264_in = static_cast<int>(state.range(2)), h264_out = static_cast<int>(state.range(3));
   uint64_t packets_out = 0;
   VideoMixerSettings settings;  // 1280x720, 25 fps, 1 Mbit/s, cpu-used 8
+  settings.codecs = {VideoCodec::kVp8, VideoCodec::kH264};
   VideoMixer mixer(settings, [&](std::span<const VideoPacket> packets) { packets_out += packets.size(); });
-  std::vector<std::vector<Packetized>> loops;
-  for (int i = 0; i < 4; ++i) loops.push_back(encode_loop(i));
+  std::vector<std::vector<Packetized>> loops, h264_loops;
+  for (int i = 0; i < 4; ++i) loops.push_back(encode_loop(i, VideoCodec::kVp8));
+  if (h264_in > 0)
+    for (int i = 0; i < 4; ++i) h264_loops.push_back(encode_loop(i, VideoCodec::kH264));
   std::vector<std::shared_ptr<VideoParticipant>> people;
   for (int i = 0; i < participants; ++i) {
     people.push_back(mixer.add(static_cast<uint64_t>(i + 1)));
-    people.back()->set_send(true, 96, static_cast<uint32_t>(i + 1));
+    people.back()->set_input_codec(i < h264_in ? VideoCodec::kH264 : VideoCodec::kVp8);
+    // The H.264 receivers are the last ones: a participant may send one codec and receive the other.
+    people.back()->set_send(true, 96, static_cast<uint32_t>(i + 1),
+                            i >= participants - h264_out ? VideoCodec::kH264 : VideoCodec::kVp8);
     if (i < speaker_viewers) people.back()->set_view({LayoutKind::kSpeaker, true, 0});
   }
   mixer.set_speaker(1);
@@ -89,7 +99,7 @@ void BM_VideoRoom(benchmark::State& state) {
   auto feed = [&] {
     const int n = t % kLoop;
     for (int i = 0; i < participants; ++i) {
-      const Packetized& p = loops[static_cast<size_t>(i % 4)][static_cast<size_t>(n)];
+      const Packetized& p = (i < h264_in ? h264_loops : loops)[static_cast<size_t>(i % 4)][static_cast<size_t>(n)];
       size_t at = 0;
       for (size_t k = 0; k < p.sizes.size(); ++k) {
         people[static_cast<size_t>(i)]->push(seqs[static_cast<size_t>(i)]++, static_cast<uint32_t>(t * 3600), k + 1 == p.sizes.size(),
@@ -121,12 +131,16 @@ void BM_VideoRoom(benchmark::State& state) {
   benchmark::DoNotOptimize(packets_out);
 }
 
-// {participants, of whom in the speaker layout}
+// {participants, of whom in the speaker layout, of whom send H.264, of whom receive H.264}
 BENCHMARK(BM_VideoRoom)
-    ->Args({4, 0})
-    ->Args({9, 0})
-    ->Args({16, 0})
-    ->Args({9, 1})
+    ->Args({4, 0, 0, 0})
+    ->Args({9, 0, 0, 0})
+    ->Args({16, 0, 0, 0})
+    ->Args({9, 1, 0, 0})
+    ->Args({9, 0, 1, 0})
+    ->Args({9, 0, 9, 0})
+    ->Args({9, 0, 0, 1})
+    ->Args({9, 0, 0, 9})
     ->Unit(benchmark::kMillisecond)
     ->MinTime(3.0);
 

@@ -1,8 +1,10 @@
 // Test page logic for videomixer_test.mjs: Debian's janus.js joins a video MCU room: attach
 // junction.plugin.videomixer, createOffer with the (fake) camera and microphone, send `join` with
 // the offer, handleRemoteJsep on the answer, play the composite in <video id="composite"> and the
-// mix in <audio id="mix">. window.joinRoom(server, room, display) starts; window.videoStats()
-// reads the inbound video numbers (framesDecoded, frameWidth, frameHeight) from getStats().
+// mix in <audio id="mix">. window.joinRoom(server, room, display, codec) starts (codec: a video
+// codec name to offer alone, janus.js's setCodecPreferences; none: the browser's list);
+// window.videoStats() reads the inbound video numbers (framesDecoded, frameWidth, frameHeight,
+// codec) from getStats().
 (function () {
   'use strict';
 
@@ -18,7 +20,7 @@
     document.getElementById('log').textContent += text + '\n';
   }
 
-  window.joinRoom = function (server, room, display) {
+  window.joinRoom = function (server, room, display, codec) {
     return new Promise((resolve) => {
       Janus.init({
         debug: false,
@@ -34,7 +36,7 @@
                   h.createOffer({
                     tracks: [
                       { type: 'audio', capture: true, recv: true },
-                      { type: 'video', capture: { width: 640, height: 360 }, recv: true },
+                      Object.assign({ type: 'video', capture: { width: 640, height: 360 }, recv: true }, codec ? { codec } : {}),
                     ],
                     success: (offer) => h.send({ message: { request: 'join', room, display }, jsep: offer }),
                     error: (e) => state.errors.push('createOffer: ' + e),
@@ -90,7 +92,9 @@
       if (s.type === 'inbound-rtp' && (s.kind || s.mediaType) === 'video') found = s;
     });
     if (!found) return null;
+    const codec = found.codecId && report.get(found.codecId);
     return {
+      codec: codec ? codec.mimeType : null,
       framesDecoded: found.framesDecoded || 0,
       frameWidth: found.frameWidth || 0,
       frameHeight: found.frameHeight || 0,

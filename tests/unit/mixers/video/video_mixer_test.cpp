@@ -18,7 +18,8 @@ namespace {
 // A sender of a solid colour: encodes, packetizes and pushes its frames into a participant.
 class ColourSender {
  public:
-  ColourSender(Yuv colour, int w = 160, int h = 90) : canvas_(w, h), encoder_({w, h, 25, 300000, 8}) {
+  ColourSender(Yuv colour, int w = 160, int h = 90, VideoCodec codec = VideoCodec::kVp8)
+      : canvas_(w, h), encoder_({w, h, 25, 300000, 8, codec}) {
     canvas_.fill_all(colour);
   }
   // One frame; true when the participant asked for a keyframe on one of its packets.
@@ -28,7 +29,7 @@ class ColourSender {
     first_ = false;
     std::vector<uint8_t> bytes;
     std::vector<size_t> sizes;
-    packetize_vp8(frame, 0, 1200, bytes, sizes);
+    packetize(encoder_.codec(), frame, 0, 1200, bytes, sizes);
     bool pli = false;
     size_t at = 0;
     for (size_t k = 0; k < sizes.size(); ++k) {
@@ -42,7 +43,7 @@ class ColourSender {
 
  private:
   Canvas canvas_;
-  Vp8Encoder encoder_;
+  VideoEncoder encoder_;
   bool first_ = true;
   uint16_t seq_ = 1;
   uint32_t ts_ = 0;
@@ -50,8 +51,10 @@ class ColourSender {
 
 // What each receiver got: its RTP stream reassembled and decoded.
 struct Receiver {
-  Vp8Depacketizer depacketizer;
-  std::unique_ptr<VideoDecoder> decoder = std::make_unique<VideoDecoder>("vp8");
+  explicit Receiver(VideoCodec codec = VideoCodec::kVp8)
+      : depacketizer(make_depacketizer(codec)), decoder(std::make_unique<VideoDecoder>(codec)) {}
+  std::unique_ptr<Depacketizer> depacketizer;
+  std::unique_ptr<VideoDecoder> decoder;
   int frames = 0, keyframes = 0, packets = 0;
   bool first_was_key = false;
   int max_payload = 0;
@@ -60,21 +63,24 @@ struct Receiver {
 
 struct Harness {
   std::map<uint64_t, Receiver> receivers;
+  std::map<uint64_t, VideoCodec> codecs;  // what each receiver decodes (VP8 if not listed)
   VideoMixer mixer;
   explicit Harness(VideoMixerSettings s)
       : mixer(s, [this](std::span<const VideoPacket> packets) {
           for (const VideoPacket& p : packets) {
             auto rtp = media::RtpPacket::parse(p.rtp);
             ASSERT_TRUE(rtp);
-            Receiver& r = receivers[p.receiver];
+            auto codec = codecs.find(p.receiver);
+            Receiver& r = receivers.try_emplace(p.receiver, codec == codecs.end() ? VideoCodec::kVp8 : codec->second)
+                              .first->second;
             ++r.packets;
             r.max_payload = std::max(r.max_payload, static_cast<int>(rtp->payload().size()));
-            if (r.depacketizer.push(rtp->sequence(), rtp->timestamp(), rtp->marker(), rtp->payload()) ==
-                Vp8Depacketizer::Result::kFrame) {
-              if (r.frames == 0) r.first_was_key = r.depacketizer.frame().keyframe;
+            if (r.depacketizer->push(rtp->sequence(), rtp->timestamp(), rtp->marker(), rtp->payload()) ==
+                Depacketizer::Result::kFrame) {
+              if (r.frames == 0) r.first_was_key = r.depacketizer->frame().keyframe;
               ++r.frames;
-              r.keyframes += r.depacketizer.frame().keyframe ? 1 : 0;
-              if (r.decoder->decode(r.depacketizer.frame().data)) {
+              r.keyframes += r.depacketizer->frame().keyframe ? 1 : 0;
+              if (r.decoder->decode(r.depacketizer->frame().data)) {
                 av_frame_unref(r.last.get());
                 av_frame_ref(r.last.get(), r.decoder->picture());
               }
@@ -140,6 +146,46 @@ TEST(VideoMixer, GridOfFourColoursOneEncodeForEveryone) {
     EXPECT_LE(r.max_payload, 1200);
     ASSERT_EQ(r.last->width, 320);
     for (int cell = 0; cell < 4; ++cell) {
+      Yuv got = mean_of(r.last.get(), (cell % 2) * 160, (cell / 2) * 90, 160, 90);
+      EXPECT_TRUE(near(got, colours[cell])) << "receiver " << id << " cell " << cell << ": " << int(got.y) << ","
+                                            << int(got.u) << "," << int(got.v);
+    }
+  }
+}
+
+// An H.264 participant (in and out) among VP8 ones: its picture is decoded like theirs, and the
+// room encodes once per codec: one H.264 group for it, one VP8 group for the others.
+TEST(VideoMixer, H264AndVp8InOneRoomOneEncodePerCodec) {
+  VideoMixerSettings s = small();
+  s.codecs = {VideoCodec::kVp8, VideoCodec::kH264};
+  Harness h(s);
+  h.codecs[1] = VideoCodec::kH264;
+  const Yuv colours[] = {kRed, kGreen, kBlue};
+  std::vector<std::shared_ptr<VideoParticipant>> ps;
+  std::vector<std::unique_ptr<ColourSender>> senders;
+  for (uint64_t id = 1; id <= 3; ++id) {
+    const VideoCodec codec = id == 1 ? VideoCodec::kH264 : VideoCodec::kVp8;
+    ps.push_back(h.mixer.add(id));
+    ps.back()->set_input_codec(codec);
+    ps.back()->set_send(true, 96, static_cast<uint32_t>(id), codec);
+    senders.push_back(std::make_unique<ColourSender>(colours[id - 1], 160, 90, codec));
+  }
+  for (int t = 0; t < 10; ++t) {
+    for (size_t i = 0; i < 3; ++i) EXPECT_FALSE(senders[i]->send(*ps[i]));  // no loss: no PLI
+    h.mixer.tick();
+  }
+  auto stats = h.mixer.stats();
+  EXPECT_EQ(stats.last_tick_groups, 2);
+  EXPECT_EQ(stats.encodes, 20u);  // one per codec per tick
+  EXPECT_EQ(stats.decoded, 30u);
+  EXPECT_EQ(ps[0]->stats().decode_errors, 0u);
+  for (uint64_t id = 1; id <= 3; ++id) {
+    Receiver& r = h.receivers[id];
+    EXPECT_TRUE(r.first_was_key) << id;
+    EXPECT_EQ(r.frames, 10) << id;
+    EXPECT_LE(r.max_payload, 1200);
+    ASSERT_EQ(r.last->width, 320) << id;
+    for (int cell = 0; cell < 3; ++cell) {
       Yuv got = mean_of(r.last.get(), (cell % 2) * 160, (cell / 2) * 90, 160, 90);
       EXPECT_TRUE(near(got, colours[cell])) << "receiver " << id << " cell " << cell << ": " << int(got.y) << ","
                                             << int(got.u) << "," << int(got.v);
