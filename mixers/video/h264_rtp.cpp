@@ -96,6 +96,9 @@ Depacketizer::Result H264Depacketizer::push(uint16_t seq, uint32_t timestamp, bo
     broken();
     boundary_ = false;
   }
+  // A padding-only packet (a sender probing bandwidth on the media SSRC) holds no NAL unit; its
+  // sequence number counted above.
+  if (payload.empty() && !marker) return broke ? Result::kNeedKeyframe : Result::kNone;
   if (in_frame_ && timestamp != building_.timestamp) {
     // A new frame began before the last one's marker, though no packet was lost: a sender that
     // does not mark its frames. Both are suspect.

@@ -7,7 +7,9 @@
 // Pass: each context gets `joined`, an SDP answer, webrtcup, a remote video track and a `layout`
 // event with both participants' tiles; within the deadline its inbound-rtp video shows
 // framesDecoded > 50, frameWidth equal to the canvas width (1280) and the codec it negotiated
-// (alice video/VP8, bob video/H264). No page errors; the server exits 0 on SIGTERM.
+// (alice video/VP8, bob video/H264), and the server's handle_info (admin API) says it decoded
+// more than 50 frames of that participant's own stream in that codec. No page errors; the
+// server exits 0 on SIGTERM.
 //
 // Run: cd tests/e2e && JUNCTION_BINARY=/path/to/junction node videomixer_test.mjs
 import fs from 'node:fs';
@@ -22,6 +24,7 @@ import {
   TestFailure,
   check,
   launchChromium,
+  freePort,
   makeLogger,
   startJunction,
   startStaticServer,
@@ -48,7 +51,18 @@ async function main() {
   const pages = [];
   const results = {};
   try {
-    junction = await startJunction({ tmpDir, logPath: artifact('junction.log'), log });
+    const adminPort = await freePort();
+    junction = await startJunction({ tmpDir, logPath: artifact('junction.log'), log, config: { admin_port: adminPort } });
+    // What the server made of a participant's own stream (query_session of the plugin).
+    const handleInfo = async (page) => {
+      const ids = await page.evaluate(() => window.vmIds());
+      const r = await fetch(`http://127.0.0.1:${adminPort}/admin/${ids.session}/${ids.handle}`, {
+        method: 'POST',
+        body: JSON.stringify({ janus: 'handle_info', transaction: 'videomixer' }),
+      });
+      const body = await r.json();
+      return body.info && body.info.plugin_specific;
+    };
     staticServer = await startStaticServer(
       {
         '/videomixer.html': [path.join(PAGES, 'videomixer.html'), 'text/html; charset=utf-8'],
@@ -91,8 +105,18 @@ async function main() {
         await new Promise((r) => setTimeout(r, 250));
       }
       const st = await p.page.evaluate(() => window.vmState);
-      results[p.name] = { stats, layout: st.layout };
-      log(`${p.name}: ${JSON.stringify(stats)}`);
+      let server = null;
+      for (;;) {
+        server = await handleInfo(p.page);
+        if ((server && server.video && server.video.frames_decoded > MIN_FRAMES) || Date.now() > decodeDeadline) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      results[p.name] = { stats, layout: st.layout, server };
+      log(`${p.name}: ${JSON.stringify(stats)}; server: ${JSON.stringify(server)}`);
+      const sent = expectCodec[p.name].slice('video/'.length).toLowerCase();
+      if (!server || server.videocodec !== sent) failures.push(`${p.name}: the server negotiated ${server && server.videocodec}, not ${sent}`);
+      else if (!(server.video.frames_decoded > MIN_FRAMES))
+        failures.push(`${p.name}: the server decoded ${server.video.frames_decoded} of its frames (<= ${MIN_FRAMES})`);
       if (!stats) failures.push(`${p.name}: no inbound video stats`);
       else {
         if (!(stats.framesDecoded > MIN_FRAMES)) failures.push(`${p.name}: framesDecoded ${stats.framesDecoded} <= ${MIN_FRAMES}`);

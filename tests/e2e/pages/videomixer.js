@@ -15,6 +15,9 @@
   const state = { events: [], errors: [], joined: null, layout: null, answer: false, webrtcUp: false, remoteVideo: false };
   window.vmState = state;
   let handle = null;
+  let session = null;
+  // The ids the admin API's handle_info takes.
+  window.vmIds = () => ({ session: session && session.getSessionId(), handle: handle && handle.getId() });
 
   function log(text) {
     document.getElementById('log').textContent += text + '\n';
@@ -29,6 +32,7 @@
           const janus = new Janus({
             server,
             success: () => {
+              session = janus;
               janus.attach({
                 plugin: 'junction.plugin.videomixer',
                 success: (h) => {

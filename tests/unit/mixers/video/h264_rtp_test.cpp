@@ -173,16 +173,33 @@ TEST(H264Rtp, MalformedPayloadsBreakTheStreamAndDuplicatesAreIgnored) {
   bad[2] = 200;
   EXPECT_EQ(d.push(seq++, 200, true, bad), Result::kNeedKeyframe);
   ASSERT_EQ(push_frame(d, seq, 300, {stap_a({kSps, kPps}), nal(5, 100)}).back(), Result::kFrame);
-  // A FU-A fragment without its start, an FU-B (29), an empty payload, the forbidden bit.
+  // A FU-A fragment without its start, an FU-B (29), the forbidden bit, a marked empty payload.
   auto frags = fu_a(nal(1, 500), 2);
   EXPECT_EQ(d.push(seq++, 400, true, frags[1]), Result::kNeedKeyframe);
-  for (Bytes p : {Bytes{0x7D, 0x81, 1, 2}, Bytes{}, Bytes{0xE1, 1, 2}}) {
+  for (Bytes p : {Bytes{0x7D, 0x81, 1, 2}, Bytes{0xE1, 1, 2}, Bytes{}}) {
     ASSERT_EQ(push_frame(d, seq, 500, {stap_a({kSps, kPps}), nal(5, 100)}).back(), Result::kFrame);
     EXPECT_EQ(d.push(seq++, 600, true, p), Result::kNeedKeyframe);
   }
   // A FU-A that never ends before the marker.
   ASSERT_EQ(push_frame(d, seq, 700, {stap_a({kSps, kPps}), nal(5, 100)}).back(), Result::kFrame);
   EXPECT_EQ(d.push(seq++, 800, true, frags[0]), Result::kNeedKeyframe);
+}
+
+// Padding-only packets (an empty payload, no marker) count in the sequence and change nothing,
+// even in the middle of a frame.
+TEST(H264Rtp, PaddingPacketsAreSkipped) {
+  H264Depacketizer d;
+  uint16_t seq = 1;
+  EXPECT_EQ(d.push(seq++, 50, false, {}), Result::kNone);
+  const Bytes idr = nal(5, 2000);
+  auto frags = fu_a(idr, 2);
+  EXPECT_EQ(d.push(seq++, 100, false, stap_a({kSps, kPps})), Result::kNone);
+  EXPECT_EQ(d.push(seq++, 100, false, frags[0]), Result::kNone);
+  EXPECT_EQ(d.push(seq++, 100, false, {}), Result::kNone);
+  EXPECT_EQ(d.push(seq++, 100, true, frags[1]), Result::kFrame);
+  EXPECT_EQ(d.frame().data, annex_b({kSps, kPps, idr}));
+  EXPECT_EQ(d.push(seq++, 150, false, {}), Result::kNone);
+  EXPECT_EQ(push_frame(d, seq, 200, {nal(1, 60)}).back(), Result::kFrame);
 }
 
 TEST(H264Rtp, SplitAnnexBTakesThreeAndFourByteStartCodes) {
