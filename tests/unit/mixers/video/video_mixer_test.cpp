@@ -240,10 +240,13 @@ TEST(VideoMixer, MissingInputIsAPlaceholderAndKeyframesOnRequest) {
   EXPECT_EQ(h.receivers[1].keyframes, keys + 1);  // one per request
 }
 
-TEST(VideoMixer, ASendersLossAsksForAKeyframeRateLimited) {
-  Harness h(small());
+void loss_asks_for_a_keyframe(VideoCodec codec) {
+  VideoMixerSettings settings = small();
+  settings.codecs = {codec};
+  Harness h(settings);
   auto a = h.mixer.add(1);
-  ColourSender s(kRed);
+  a->set_input_codec(codec);
+  ColourSender s(kRed, 160, 90, codec);
   EXPECT_FALSE(s.send(*a));  // starts with a keyframe
   s.skip_packets(1);         // a packet lost
   EXPECT_TRUE(s.send(*a));   // -> PLI
@@ -252,7 +255,11 @@ TEST(VideoMixer, ASendersLossAsksForAKeyframeRateLimited) {
   s.send(*a, true);  // the keyframe: decodable again
   h.mixer.tick();
   EXPECT_EQ(a->stats().frames_decoded, 2u);  // the first and the new keyframe
+  EXPECT_EQ(a->stats().decode_errors, 0u);
 }
+
+TEST(VideoMixer, ASendersLossAsksForAKeyframeRateLimited) { loss_asks_for_a_keyframe(VideoCodec::kVp8); }
+TEST(VideoMixer, AnH264SendersLossAsksForAnIdrRateLimited) { loss_asks_for_a_keyframe(VideoCodec::kH264); }
 
 TEST(VideoMixer, GroupBitrateFollowsEstimatesAndAFarBelowReceiverMovesToALowGroup) {
   VideoMixerSettings s = small();  // 400 kbit/s
