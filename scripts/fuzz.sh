@@ -5,7 +5,7 @@
 #
 #   scripts/fuzz.sh [seconds-per-target] [target...]
 #
-# Targets: sdp rtp rtcp api_request dcep textroom srtp (default: all). Seconds default to 60.
+# Targets: sdp rtp rtcp api_request dcep textroom srtp admin_request (default: all). Seconds default to 60.
 # Exits non-zero when a target crashes (or leaks, times out, runs out of memory) and prints the
 # stack and where the input that did it was kept. Environment:
 #   FUZZ_BUILD_DIR  build tree (default: build-fuzz at the repository root)
@@ -14,7 +14,7 @@
 #   FUZZ_ARGS       extra libFuzzer flags for every target (e.g. "-max_len=8192")
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-all_targets=(sdp rtp rtcp api_request dcep textroom srtp)
+all_targets=(sdp rtp rtcp api_request dcep textroom srtp admin_request)
 
 seconds=60
 if [[ $# -gt 0 ]]; then

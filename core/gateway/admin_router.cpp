@@ -271,8 +271,10 @@ json AdminRouter::handle_info(const Request& request, Session& session, Handle& 
   } catch (const std::exception& e) {
     plugin_specific = {{"error", e.what()}};
   }
+  const json plugin_only = request.message.value("plugin_only", json(false));
+  if (!plugin_only.is_boolean()) wrong_type("plugin_only", "a boolean");
   json info;
-  if (request.message.value("plugin_only", false) == true) {
+  if (plugin_only.get<bool>()) {
     info = {{"plugin", handle.plugin->info.package}, {"plugin_specific", std::move(plugin_specific)}};
   } else {
     auto now = Clock::now();

@@ -260,8 +260,10 @@ std::vector<Gateway::PcStats> Gateway::all_pc_stats() {
       if (handle->pc && handle->worker != nullptr)
         by_worker[handle->worker].push_back({handle_id, handle->worker->index(), handle->webrtc_up, handle->pc, nullptr});
   std::vector<PcStats> out;
-  for (auto& [worker, list] : by_worker) {
-    worker->run_sync([&list] {
+  for (auto& entry_of_worker : by_worker) {
+    // Not a structured binding: clang before 16 (the fuzz build's) cannot capture one.
+    std::vector<PcStats>& list = entry_of_worker.second;
+    entry_of_worker.first->run_sync([&list] {
       for (PcStats& entry : list) entry.stats = entry.pc->stats();
     });
     for (PcStats& entry : list) out.push_back(std::move(entry));

@@ -160,3 +160,31 @@ write('api_request', 'unicode-and-numbers.json',
       '{"janus":"message","transaction":"\\u00e9\\ud83d\\ude00 é","session_id":1,"handle_id":2,'
       '"body":{"text":"h\\u00e9llo","n":[1.5e300,-0,null,false]}}'.encode())
 write('api_request', 'batch-array.json', b'[{"janus":"info","transaction":"x"}]')
+
+
+# --- admin requests (admin_request_fuzzer: first byte = where and whether the secret is added) ---
+# Byte 0: bit 0 set = no admin secret; (byte >> 1) % 3 = 0 root, 1 the live session, 2 its handle.
+ROOT, SESSION, HANDLE, NO_SECRET = 0, 2, 4, 1
+admin_requests = {
+    'info': (ROOT | NO_SECRET, {'janus': 'info'}),
+    'ping': (ROOT, {'janus': 'ping'}),
+    'get-status': (ROOT, {'janus': 'get_status'}),
+    'list-sessions-no-secret': (ROOT | NO_SECRET, {'janus': 'list_sessions'}),
+    'set-session-timeout': (ROOT, {'janus': 'set_session_timeout', 'timeout': 120}),
+    'set-log-level': (ROOT, {'janus': 'set_log_level', 'level': 'debug'}),
+    'accept-new-sessions': (ROOT, {'janus': 'accept_new_sessions', 'accept': False}),
+    'message-plugin': (ROOT, {'janus': 'message_plugin', 'plugin': 'fuzz.plugin.admin',
+                              'request': {'request': 'list', 'n': [1, 2.5, None]}}),
+    'add-token': (ROOT, {'janus': 'add_token', 'token': 'tok', 'plugins': ['fuzz.plugin.admin']}),
+    'list-tokens': (ROOT, {'janus': 'list_tokens'}),
+    'allow-token': (ROOT, {'janus': 'allow_token', 'token': 'tok', 'plugins': ['x']}),
+    'list-handles': (SESSION, {'janus': 'list_handles'}),
+    'session-timeout': (SESSION, {'janus': 'set_session_timeout', 'timeout': -1}),
+    'destroy-session': (SESSION, {'janus': 'destroy_session'}),
+    'handle-info': (HANDLE, {'janus': 'handle_info', 'plugin_only': False}),
+    'detach-handle': (HANDLE, {'janus': 'detach_handle'}),
+    'hangup-webrtc': (HANDLE, {'janus': 'hangup_webrtc'}),
+}
+for i, (name, (mode, request)) in enumerate(admin_requests.items()):
+    request = dict(request, transaction=f'a{i}')
+    write('admin_request', name + '.json', bytes([mode]) + json.dumps(request).encode())

@@ -108,6 +108,11 @@ TEST_F(AdminRouterTest, SessionsHandlesAndTheirInfo) {
   EXPECT_EQ(info["info"]["plugin_specific"]["queried"], h);
   EXPECT_TRUE(info["info"]["webrtc"].is_null()) << "no PeerConnection yet";
   EXPECT_EQ(code(admin({{"janus", "handle_info"}, {"session_id", s2}, {"handle_id", h}})), 459);
+  // Found by admin_request_fuzzer: a non-boolean plugin_only was an internal error (490).
+  EXPECT_EQ(code(admin({{"janus", "handle_info"}, {"session_id", s1}, {"handle_id", h}, {"plugin_only", "yes"}})),
+            467);
+  EXPECT_EQ(admin({{"janus", "handle_info"}, {"session_id", s1}, {"handle_id", h}, {"plugin_only", true}})
+                ["info"].contains("session_id"), false);
 
   EXPECT_EQ(admin({{"janus", "detach_handle"}, {"session_id", s1}, {"handle_id", h}})["janus"], "success");
   EXPECT_EQ(admin({{"janus", "list_handles"}, {"session_id", s1}})["handles"], json::array());
