@@ -15,6 +15,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   python3 python3-websockets python3-aiohttp python3-aiortc python3-numpy openssl
   chromium libjs-janus-gateway
+  iproute2  # ip netns and veth for e2e_media.test_link_cut
 )
 # Node.js and npm: the machine's own when present (Debian's npm conflicts with a newer Node).
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
