@@ -97,12 +97,15 @@ void VideoEncoder::open(int bitrate) {
   ctx->thread_count = 1;
   if (h264) {
     // Constrained baseline (x264's "baseline": no B-frames, no CABAC, constraint_set1) at level
-    // 3.1, what the answer's profile-level-id 42e01f promises; zerolatency: no lookahead, every
-    // frame out as it goes in. superfast keeps the deblocking filter that ultrafast drops.
+    // 3.1, what the answer's profile-level-id 42e01f promises, up to 1280x720 (3600 macroblocks,
+    // at most 30 fps); a larger canvas needs level 4.0, beyond what 42e01f says (browsers decode
+    // it). zerolatency: no lookahead, every frame out as it goes in. superfast keeps the
+    // deblocking filter that ultrafast drops.
     av_opt_set(ctx->priv_data, "preset", "superfast", 0);
     av_opt_set(ctx->priv_data, "tune", "zerolatency", 0);
     av_opt_set(ctx->priv_data, "profile", "baseline", 0);
-    ctx->level = 31;
+    const int macroblocks = ((settings_.width + 15) / 16) * ((settings_.height + 15) / 16);
+    ctx->level = macroblocks <= 3600 ? 31 : 40;
     av_opt_set_int(ctx->priv_data, "forced-idr", 1, 0);  // a requested keyframe is an IDR
     av_opt_set(ctx->priv_data, "x264-params", "scenecut=0:repeat-headers=1", 0);
   } else {

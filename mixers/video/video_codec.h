@@ -2,9 +2,9 @@
 // Video decoding and encoding through libavcodec (Debian's FFmpeg): the native VP8 and H.264
 // decoders for the participants' streams; for the composite libvpx's VP8 encoder in realtime mode
 // or libx264 (Debian's libavcodec59 has libx264, not libopenh264) tuned for low latency
-// (constrained baseline, no B-frames, level 3.1: what browsers decode). Single-threaded on
-// purpose: each runs on its room's mixer thread, and a room's cost stays on one core however
-// busy the machine is.
+// (constrained baseline, no B-frames, level 3.1 up to 720p: what browsers decode).
+// Single-threaded on purpose: each runs on its room's mixer thread, and a room's cost stays on
+// one core however busy the machine is.
 #include <cstdint>
 #include <memory>
 #include <span>
