@@ -394,12 +394,15 @@ class VideoMixerTest(_Test):
             self.assertEqual(b.answered_video_codec(), "VP8")
             await self.expect_grid(people, [COLOURS[n] for n in "ABC"])
             # The answer's codec: VP8 when both are offered, unless the room prefers H.264; an
-            # offer without any of the room's codecs is refused.
+            # offer without any of the room's codecs is refused (H.264 only in packetization-mode
+            # 1, baseline profiles: "H264-0" is mode 0, "H264-high" the high profile).
             def offer(*codecs):
                 lines = {"VP8": ["a=rtpmap:96 VP8/90000"],
                          "H264": ["a=rtpmap:102 H264/90000",
-                                  "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"]}
-                pts = " ".join({"VP8": "96", "H264": "102"}[c] for c in codecs)
+                                  "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"],
+                         "H264-0": ["a=rtpmap:104 H264/90000", "a=fmtp:104 packetization-mode=0;profile-level-id=42e01f"],
+                         "H264-high": ["a=rtpmap:106 H264/90000", "a=fmtp:106 packetization-mode=1;profile-level-id=64001f"]}
+                pts = " ".join(lines[c][0].split(" ")[0].split(":")[1] for c in codecs)
                 return ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
                         f"m=video 9 UDP/TLS/RTP/SAVPF {pts}\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendrecv\r\n"
                         + "".join(line + "\r\n" for c in codecs for line in lines[c])
@@ -412,7 +415,7 @@ class VideoMixerTest(_Test):
             self.assertEqual((await sync({"request": "exists", "room": 4333}))["exists"], True)
             for room, codecs, want in ((4332, ("VP8", "H264"), "VP8"), (4332, ("H264", "VP8"), "VP8"),
                                        (4333, ("VP8", "H264"), "H264"), (4332, ("H264",), "H264"),
-                                       (4334, ("VP8",), 533)):
+                                       (4334, ("VP8",), 533), (4334, ("H264-0", "H264-high"), 533)):
                 h = await self.attach(conn)
                 ev = await conn.call(h, {"request": "join", "room": room}, {"type": "offer", "sdp": offer(*codecs)})
                 if want == 533:
