@@ -7,8 +7,17 @@ namespace junction::mixers {
 namespace {
 
 constexpr uint8_t kStapA = 24, kFuA = 28;
-constexpr uint8_t kIdr = 5, kSps = 7, kPps = 8;
+constexpr uint8_t kIdr = 5, kSps = 7, kPps = 8, kAud = 9;
 constexpr uint8_t kStartCode[] = {0, 0, 0, 1};
+
+// Whether the payload's first NAL unit can only open an access unit: an access unit delimiter,
+// or an SPS (which comes before the first slice; browsers and x264 put it first in a keyframe).
+bool opens_access_unit(std::span<const uint8_t> p) {
+  if (p.empty()) return false;
+  uint8_t type = p[0] & 0x1F;
+  if (type == kStapA && p.size() > 3) type = p[3] & 0x1F;  // the first aggregated unit's header
+  return type == kSps || type == kAud;
+}
 
 }  // namespace
 
@@ -89,6 +98,8 @@ Depacketizer::Result H264Depacketizer::push(uint16_t seq, uint32_t timestamp, bo
   const Order o = order(seq);
   if (o == Order::kStale) return Result::kNone;  // a duplicate or a late packet
   bool broke = false;
+  const bool new_timestamp = timestamp != last_timestamp_;
+  last_timestamp_ = timestamp;
   if (o == Order::kGap) {
     // Whatever was being collected misses packets, and the frames after it may refer to it; where
     // the next frame starts is known again only after a marker.
@@ -106,6 +117,9 @@ Depacketizer::Result H264Depacketizer::push(uint16_t seq, uint32_t timestamp, bo
     broke = true;
     boundary_ = true;
   }
+  // After a loss, a frame's start is also recognisable when it opens with an SPS (a keyframe sent
+  // right after the loss, e.g. the answer to the PLI, needs no second PLI).
+  if (!in_frame_ && !boundary_ && new_timestamp && opens_access_unit(payload)) boundary_ = true;
   if (!in_frame_) {
     if (!boundary_) {
       // The middle of a frame after a loss: skip to its end.

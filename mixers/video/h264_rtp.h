@@ -9,7 +9,9 @@
 // (STAP-B, MTAP, FU-B) break the stream like a loss. The frame is written in Annex B (each NAL
 // unit after a 00 00 00 01 start code), as libavcodec's h264 decoder takes it. A keyframe is an
 // access unit with an IDR slice (NAL type 5) whose SPS and PPS (7, 8) came with it or earlier:
-// after a loss the depacketizer resumes only on one, since P slices refer to lost pictures.
+// after a loss the depacketizer resumes only on one, since P slices refer to lost pictures. Where
+// a frame starts after a loss: after the next marker, or at a packet of a new timestamp that
+// opens with an SPS or an access unit delimiter.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -36,6 +38,7 @@ class H264Depacketizer final : public Depacketizer {
   bool fu_open_ = false;  // inside a FU-A (its start seen, its end not yet)
   bool has_idr_ = false, has_sps_ = false, has_pps_ = false;  // in building_
   bool seen_sps_ = false, seen_pps_ = false;                  // ever
+  uint32_t last_timestamp_ = 0;  // of the last packet taken
   EncodedFrame building_;
 };
 

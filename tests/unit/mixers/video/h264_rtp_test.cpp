@@ -149,6 +149,28 @@ TEST(H264Rtp, ALossWaitsForTheNextIdr) {
   EXPECT_EQ(push_frame(d, seq, 900, {nal(1, 60)}).back(), Result::kFrame);
 }
 
+// The last packet of a delta frame is lost and the keyframe comes right after it: the keyframe's
+// STAP-A with the SPS shows where it starts, no second PLI needed.
+TEST(H264Rtp, AKeyframeRightAfterALostMarkerIsTaken) {
+  H264Depacketizer d;
+  uint16_t seq = 1;
+  ASSERT_EQ(push_frame(d, seq, 100, {stap_a({kSps, kPps}), nal(5, 500)}).back(), Result::kFrame);
+  auto frags = fu_a(nal(1, 3000), 3);
+  EXPECT_EQ(d.push(seq++, 200, false, frags[0]), Result::kNone);
+  EXPECT_EQ(d.push(seq++, 200, false, frags[1]), Result::kNone);
+  ++seq;  // frags[2], with the marker, lost
+  const Bytes idr = nal(5, 700);
+  EXPECT_EQ(d.push(seq++, 300, false, stap_a({kSps, kPps})), Result::kNeedKeyframe);  // the break
+  EXPECT_EQ(d.push(seq++, 300, true, idr), Result::kFrame);
+  EXPECT_EQ(d.frame().data, annex_b({kSps, kPps, idr}));
+  // A delta frame's middle after a loss is not a start, even with a new timestamp.
+  auto more = fu_a(nal(1, 3000), 3);
+  ++seq;
+  EXPECT_EQ(d.push(seq++, 400, false, more[1]), Result::kNeedKeyframe);
+  EXPECT_EQ(d.push(seq++, 400, true, more[2]), Result::kNone);
+  EXPECT_EQ(push_frame(d, seq, 500, {nal(1, 60)}).back(), Result::kNeedKeyframe);
+}
+
 TEST(H264Rtp, ALostKeyframeFragmentIsNotAKeyframe) {
   H264Depacketizer d;
   uint16_t seq = 1;
