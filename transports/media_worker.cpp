@@ -15,8 +15,15 @@ struct Task {
   std::function<void()> run;
 };
 
+// GLib's context lock orders post() before run_task(), but ThreadSanitizer cannot see it (GLib
+// is not instrumented, its GMutex is a raw futex) and reports everything a task touches as a
+// race. Taking this mutex on both sides makes the handoff visible to it. Tasks are control-plane
+// work, so one uncontended lock each costs nothing that matters.
+std::mutex g_handoff;
+
 gboolean run_task(gpointer data) {
   auto* task = static_cast<Task*>(data);
+  { std::lock_guard lock(g_handoff); }
   try {
     task->run();
   } catch (const std::exception& e) {
@@ -64,6 +71,7 @@ void MediaWorker::post(std::function<void()> task) {
   GSource* source = g_idle_source_new();
   g_source_set_priority(source, G_PRIORITY_DEFAULT);
   g_source_set_callback(source, run_task, new Task{std::move(task)}, free_task);
+  { std::lock_guard lock(g_handoff); }  // after the task is written, before it can run
   g_source_attach(source, context_);
   g_source_unref(source);
 }
