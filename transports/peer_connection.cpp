@@ -29,6 +29,22 @@ std::unordered_map<uint64_t, PeerConnection*>& registry() {
   return pcs;
 }
 
+// One timer per worker thread drives every PeerConnection on it, instead of two GLib timers per
+// PeerConnection: with hundreds of PeerConnections, GLib's prepare/check over their timer sources
+// was a tenth of a loaded worker's CPU (BENCHMARKS.md, the fan-out profile). The timer exists
+// while the worker has PeerConnections.
+constexpr std::chrono::milliseconds kTickPeriod{20};  // consent, no-media and NACK checks
+constexpr uint64_t kTicksPerReport = 50;              // receiver/sender reports once a second
+struct WorkerTicker {
+  guint source = 0;
+  uint64_t ticks = 0;
+  std::vector<uint64_t> due;  // the ids ticked this time (reused: no allocation per tick)
+};
+WorkerTicker& ticker() {
+  thread_local WorkerTicker t;
+  return t;
+}
+
 uint32_t random_u32() {
   uint32_t value = 0;
   RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof value);
@@ -36,6 +52,7 @@ uint32_t random_u32() {
 }
 
 constexpr std::string_view kMidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
+constexpr std::string_view kAudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
 constexpr std::string_view kRidUri = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
 constexpr std::string_view kRepairedRidUri = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
 constexpr size_t kSrtpHeadroom = 148;  // SrtpSession::kRtcpTrailerRoom: room for the SRTP/SRTCP trailer
@@ -91,20 +108,40 @@ PeerConnection::PeerConnection(MediaWorker& worker, uint64_t id, const PeerConne
   cname_ = "junction-" + std::to_string(id % 1000000);
   created_ = last_received_ = Clock::now();
   registry()[id_] = this;
-  reports_timer_ = add_timeout(std::chrono::milliseconds(1000), &PeerConnection::tick_reports);
-  fast_timer_ = add_timeout(std::chrono::milliseconds(20), &PeerConnection::tick_fast);
+  if (ticker().source == 0) {
+    GSource* source = g_timeout_source_new(static_cast<guint>(kTickPeriod.count()));
+    g_source_set_callback(source, &PeerConnection::tick_worker, nullptr, nullptr);
+    ticker().source = g_source_attach(source, worker_.context());
+    g_source_unref(source);
+  }
 }
 
 PeerConnection::~PeerConnection() {
   registry().erase(id_);
   channels_.reset();
   sctp_.reset();  // its last packet (an ABORT) goes through DTLS, so it goes first
-  for (guint* t : {&reports_timer_, &fast_timer_, &dtls_timer_})
-    if (*t != 0) {
+  for (guint* t : {&dtls_timer_, registry().empty() ? &ticker().source : nullptr})
+    if (t != nullptr && *t != 0) {
       GSource* s = g_main_context_find_source_by_id(worker_.context(), *t);
       if (s != nullptr) g_source_destroy(s);
       *t = 0;
     }
+}
+
+gboolean PeerConnection::tick_worker(gpointer) {
+  // A tick may close PeerConnections, and their owners may destroy them (or create others):
+  // work from a copy of the ids and look each one up again.
+  WorkerTicker& t = ticker();
+  const uint64_t tick = t.ticks++;
+  t.due.clear();
+  for (const auto& entry : registry()) t.due.push_back(entry.first);
+  for (uint64_t id : t.due) {
+    if (PeerConnection* pc = find_on_this_worker(id)) pc->tick_fast();
+    // Reports are spread over the ticks of a second, not sent by everyone at once.
+    if ((tick + id) % kTicksPerReport == 0)
+      if (PeerConnection* pc = find_on_this_worker(id)) pc->tick_reports();
+  }
+  return G_SOURCE_CONTINUE;
 }
 
 PeerConnection* PeerConnection::find_on_this_worker(uint64_t id) {
@@ -226,6 +263,7 @@ void PeerConnection::set_local_description(const media::SessionDescription& loca
       }
     }
     if (int id = m.extmap_id(kMidUri); id != 0) mid_extension_id_ = id;
+    if (int id = m.extmap_id(kAudioLevelUri); id != 0 && m.kind == "audio") audio_level_extension_id_ = id;
     if (int id = m.extmap_id(kRidUri); id != 0) rid_extension_id_ = id;
     if (int id = m.extmap_id(kRepairedRidUri); id != 0) repaired_rid_extension_id_ = id;
     std::vector<uint32_t> ssrcs = m.media_ssrcs();
@@ -564,7 +602,7 @@ void PeerConnection::on_rtp(uint8_t* data, size_t length) {
     events_.rtp(media::IncomingRtp{line.mindex, line.kind, *rtp, std::span<uint8_t>(data, plain), stream->substream});
 }
 
-bool PeerConnection::send_rtp(int mindex, std::span<const uint8_t> packet) {
+bool PeerConnection::send_rtp(int mindex, std::span<const uint8_t> packet, std::optional<uint8_t> audio_level) {
   if (!connected_ || closed_ || mindex < 0 || static_cast<std::size_t>(mindex) >= lines_.size()) return false;
   Line& line = *lines_[static_cast<std::size_t>(mindex)];
   if (!line.send || packet.size() + kSrtpHeadroom > tx_.size()) return false;
@@ -572,22 +610,32 @@ bool PeerConnection::send_rtp(int mindex, std::span<const uint8_t> packet) {
   auto source = media::RtpPacket::parse(packet);
   if (!source) return false;
   // The header extensions of the packet belong to whoever sent it (their ids, their meaning);
-  // ours are rebuilt here: only the mid, with the id negotiated with this peer.
+  // ours are rebuilt here, one-byte form (RFC 8285), with the ids negotiated with this peer.
   size_t fixed = 12 + size_t{source->csrc_count()} * 4;
   std::memcpy(tx_.data(), packet.data(), fixed);
   tx_[0] &= static_cast<uint8_t>(~0x30);  // no extension, no padding (yet)
   size_t length = fixed;
-  if (mid_extension_id_ > 0 && mid_extension_id_ < 15 && !line.mid.empty() && line.mid.size() <= 16) {
-    size_t words = (1 + line.mid.size() + 3) / 4;
+  const bool with_mid = mid_extension_id_ > 0 && mid_extension_id_ < 15 && !line.mid.empty() && line.mid.size() <= 16;
+  const bool with_level = audio_level && line.kind == MediaKind::kAudio && audio_level_extension_id_ > 0 &&
+                          audio_level_extension_id_ < 15;
+  if (with_mid || with_level) {
+    size_t bytes = (with_mid ? 1 + line.mid.size() : 0) + (with_level ? 2 : 0);
+    size_t words = (bytes + 3) / 4;
     tx_[0] |= 0x10;
     tx_[length++] = 0xBE;
     tx_[length++] = 0xDE;
     tx_[length++] = static_cast<uint8_t>(words >> 8);
     tx_[length++] = static_cast<uint8_t>(words);
     size_t start = length;
-    tx_[length++] = static_cast<uint8_t>(mid_extension_id_ << 4 | (line.mid.size() - 1));
-    std::memcpy(tx_.data() + length, line.mid.data(), line.mid.size());
-    length += line.mid.size();
+    if (with_mid) {
+      tx_[length++] = static_cast<uint8_t>(mid_extension_id_ << 4 | (line.mid.size() - 1));
+      std::memcpy(tx_.data() + length, line.mid.data(), line.mid.size());
+      length += line.mid.size();
+    }
+    if (with_level) {
+      tx_[length++] = static_cast<uint8_t>(audio_level_extension_id_ << 4);  // one byte of data
+      tx_[length++] = *audio_level;
+    }
     while (length < start + words * 4) tx_[length++] = 0;
   }
   auto payload = source->payload();
@@ -680,11 +728,10 @@ void PeerConnection::close(const std::string& reason) {
   if (events_.closed) events_.closed(reason);
 }
 
-bool PeerConnection::tick_reports() {
-  if (closed_) return true;
+void PeerConnection::tick_reports() {
+  if (closed_) return;
   send_reports();
   check_slowlink();
-  return true;
 }
 
 void PeerConnection::check_slowlink() {
@@ -707,11 +754,10 @@ void PeerConnection::check_slowlink() {
   }
 }
 
-bool PeerConnection::tick_fast() {
-  if (closed_) return true;
+void PeerConnection::tick_fast() {
+  if (closed_) return;
   check_timers();
   if (connected_) send_nacks();
-  return true;
 }
 
 void PeerConnection::check_timers() {

@@ -81,8 +81,11 @@ class PeerConnection {
   void add_remote_candidate(const std::string& candidate);
   void remote_candidates_done();
 
-  // Protects and sends one plain RTP packet on m-line `mindex`, with our SSRC for that line.
-  bool send_rtp(int mindex, std::span<const uint8_t> packet);
+  // Protects and sends one plain RTP packet on m-line `mindex`, with our SSRC for that line. The
+  // packet's own header extensions are not sent (their ids are its sender's); ours are: the mid
+  // and, on an audio line where the peer negotiated it, `audio_level` as the RFC 6464 byte (V bit
+  // and level in -dBov), which lets a mixer on the other side skip decoding silence.
+  bool send_rtp(int mindex, std::span<const uint8_t> packet, std::optional<uint8_t> audio_level = std::nullopt);
   void request_keyframe(int mindex);  // PLI to the peer for the stream it sends on `mindex`
   void send_remb(uint64_t bitrate_bps);
   // Sends one message on the data channel labelled `label` ("" = the first one), opening a
@@ -118,8 +121,9 @@ class PeerConnection {
   void check_timers();
   void schedule_dtls_timer();
   guint add_timeout(std::chrono::milliseconds period, bool (PeerConnection::*tick)());
-  bool tick_reports();
-  bool tick_fast();
+  static gboolean tick_worker(gpointer unused);
+  void tick_reports();
+  void tick_fast();
   bool tick_dtls();
   void start_sctp();
 
@@ -135,6 +139,7 @@ class PeerConnection {
   std::vector<std::unique_ptr<Line>> lines_;            // by m-line index
   std::vector<std::unique_ptr<RecvStream>> recv_;        // by arrival of a new SSRC
   int mid_extension_id_ = 0;                              // the mid header extension, if negotiated
+  int audio_level_extension_id_ = 0;                      // RFC 6464 ssrc-audio-level, if negotiated
   int rid_extension_id_ = 0, repaired_rid_extension_id_ = 0;  // RFC 8852, if negotiated
   uint32_t rtcp_ssrc_;                                    // sender SSRC of our feedback
   std::string cname_;
@@ -142,7 +147,7 @@ class PeerConnection {
   bool connected_ = false;
   bool closed_ = false;
   std::chrono::steady_clock::time_point created_, last_received_;
-  guint reports_timer_ = 0, fast_timer_ = 0, dtls_timer_ = 0;
+  guint dtls_timer_ = 0;
   alignas(16) std::array<uint8_t, 2048> rx_;  // one packet being received (aligned for the ciphers)
   alignas(16) std::array<uint8_t, 2048> tx_;  // one packet being sent
   struct Counters {

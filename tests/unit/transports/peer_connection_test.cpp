@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/media/rtp_packet.h"
@@ -20,7 +21,8 @@ using namespace std::chrono_literals;
 constexpr const char* kOffer =
     "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
     "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendrecv\r\na=rtcp-mux\r\n"
-    "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=rtpmap:111 opus/48000/2\r\na=ssrc:1111 cname:a\r\n"
+    "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=extmap:2 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+    "a=rtpmap:111 opus/48000/2\r\na=ssrc:1111 cname:a\r\n"
     "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=sendrecv\r\na=rtcp-mux\r\n"
     "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\n"
     "a=rtcp-fb:96 nack pli\r\na=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n"
@@ -33,6 +35,7 @@ struct Observed {
   bool gathered = false, connected = false;
   std::string closed_reason;
   std::vector<std::tuple<int, uint32_t, uint16_t, std::vector<uint8_t>>> rtp;  // mindex, ssrc, seq, payload
+  std::vector<int> levels;  // per packet: the audio-level byte (extension id 2), -1 without
 
   template <typename Pred>
   bool wait(Pred pred, std::chrono::milliseconds timeout = 10s) {
@@ -55,6 +58,8 @@ PeerConnection::Events events_for(Observed& o) {
     auto payload = p.rtp.payload();
     o.update([&] {
       o.rtp.emplace_back(p.mindex, p.rtp.ssrc(), p.rtp.sequence(), std::vector<uint8_t>(payload.begin(), payload.end()));
+      auto level = p.rtp.extension(2);
+      o.levels.push_back(level.size() == 1 ? level[0] : -1);
     });
   };
   return e;
@@ -146,13 +151,14 @@ TEST_F(PeerConnectionPair, OffererAndAnswererExchangeMediaBothWays) {
   worker_.run_sync([&] {
     for (uint16_t seq = 100; seq < 120; ++seq) {
       auto p = packet(96, seq, 0xDEADBEEF, static_cast<uint8_t>(seq));
-      EXPECT_TRUE(a_->send_rtp(1, p));
+      EXPECT_TRUE(a_->send_rtp(1, p, seq == 100 ? std::optional<uint8_t>(0x80) : std::nullopt));
     }
-    auto audio = packet(111, 7, 0x1234, 0xAB);
-    EXPECT_TRUE(b_->send_rtp(0, audio));
+    // Audio with the sender's level (voice, 30 dBov), then without one.
+    EXPECT_TRUE(b_->send_rtp(0, packet(111, 7, 0x1234, 0xAB), uint8_t{0x80 | 30}));
+    EXPECT_TRUE(b_->send_rtp(0, packet(111, 8, 0x1234, 0xAB)));
   });
   ASSERT_TRUE(b_seen_.wait([&] { return b_seen_.rtp.size() >= 20; }));
-  ASSERT_TRUE(a_seen_.wait([&] { return a_seen_.rtp.size() >= 1; }));
+  ASSERT_TRUE(a_seen_.wait([&] { return a_seen_.rtp.size() >= 2; }));
   {
     std::lock_guard lock(b_seen_.mutex);
     for (std::size_t i = 0; i < 20; ++i) {
@@ -169,6 +175,13 @@ TEST_F(PeerConnectionPair, OffererAndAnswererExchangeMediaBothWays) {
     EXPECT_EQ(mindex, 0);
     EXPECT_EQ(ssrc, 4444u);
     EXPECT_EQ(seq, 7);
+    EXPECT_EQ(payload, std::vector<uint8_t>(100, 0xAB));
+    EXPECT_EQ(a_seen_.levels, (std::vector<int>{0x80 | 30, -1}));
+  }
+  {
+    // Video lines never carry a level, whatever the caller passes.
+    std::lock_guard lock(b_seen_.mutex);
+    EXPECT_EQ(b_seen_.levels.front(), -1);
   }
   nlohmann::json stats;
   worker_.run_sync([&] { stats = a_->stats(); });
