@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "core/media/rtp_packet.h"
 #include "core/media/sdp.h"
@@ -179,7 +180,10 @@ void Peer::send_due(Clock::time_point now) {
     bool is_audio = i < audio_count;
     Trailer t{options_.source_index * 2 + (is_audio ? 0u : 1u), is_audio ? audio_seq_++ : video_seq_++, now_ns()};
     t.write(p.bytes.data() + p.trailer_offset);
-    if (pc_->send_rtp(is_audio ? audio_mindex_ : video_mindex_, p.bytes)) sent_.fetch_add(1, std::memory_order_relaxed);
+    // The transport rebuilds header extensions: the level goes as its own argument.
+    std::optional<uint8_t> level;
+    if (is_audio) level = static_cast<uint8_t>(options_.audio_level & 0x7F);
+    if (pc_->send_rtp(is_audio ? audio_mindex_ : video_mindex_, p.bytes, level)) sent_.fetch_add(1, std::memory_order_relaxed);
     else send_failures_.fetch_add(1, std::memory_order_relaxed);
   }
 }
