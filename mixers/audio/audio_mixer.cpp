@@ -128,10 +128,7 @@ std::shared_ptr<MixerParticipant> AudioMixer::add(uint64_t id, std::optional<Rtp
   auto p = std::make_shared<MixerParticipant>(id, settings_, continue_from);
   {
     std::lock_guard lock(mutex_);
-    auto next = std::make_shared<List>(*list_);
-    next->erase(std::remove_if(next->begin(), next->end(), [id](const auto& q) { return q->id() == id; }), next->end());
-    next->push_back(p);
-    list_ = std::move(next);
+    list_ = replaced(*list_, id, p);
   }
   wake_.notify_all();
   return p;
@@ -139,16 +136,12 @@ std::shared_ptr<MixerParticipant> AudioMixer::add(uint64_t id, std::optional<Rtp
 
 void AudioMixer::remove(uint64_t id) {
   std::lock_guard lock(mutex_);
-  auto next = std::make_shared<List>(*list_);
-  next->erase(std::remove_if(next->begin(), next->end(), [id](const auto& q) { return q->id() == id; }), next->end());
-  list_ = std::move(next);
+  list_ = replaced(*list_, id);
 }
 
 std::shared_ptr<MixerParticipant> AudioMixer::find(uint64_t id) const {
   std::lock_guard lock(mutex_);
-  for (const auto& p : *list_)
-    if (p->id() == id) return p;
-  return nullptr;
+  return find_participant(*list_, id);
 }
 
 size_t AudioMixer::size() const {

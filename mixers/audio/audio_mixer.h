@@ -32,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "mixers/participant_list.h"
 #include "mixers/audio/jitter_buffer.h"
 #include "mixers/audio/opus_codec.h"
 #include "mixers/audio/talk_detector.h"
@@ -164,7 +165,7 @@ class AudioMixer {
   Stats stats() const;
 
  private:
-  using List = std::vector<std::shared_ptr<MixerParticipant>>;
+  using List = ParticipantList<MixerParticipant>;
   void run();
   void emit(MixerParticipant& p, std::span<const uint8_t> payload);
 

@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "mixers/participant_list.h"
 #include "mixers/video/compositor.h"
 #include "mixers/video/layout.h"
 #include "mixers/video/video_codec.h"
@@ -179,7 +180,7 @@ class VideoMixer {
   Stats stats() const;
 
  private:
-  using List = std::vector<std::shared_ptr<VideoParticipant>>;
+  using List = ParticipantList<VideoParticipant>;
   struct Group;
   void run();
   void compose(Group& group, Clock::time_point now);
