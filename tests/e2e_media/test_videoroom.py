@@ -516,18 +516,7 @@ class MultistreamTest(_ServerTest):
         vr = self.vr
         conns, peers = [], []
         try:
-            owner = await vr.JanusConnection.open(self.server.ws_url)
-            conns.append(owner)
-            oh = await owner.attach()
-            room = (await owner.sync(oh, {"request": "create", "publishers": 3}))["room"]
-            members = []
-            for i in range(3):
-                conn = await vr.JanusConnection.open(self.server.ws_url)
-                conns.append(conn)
-                ph = await conn.attach()
-                j = (await conn.call(ph, {"request": "join", "ptype": "publisher", "room": room,
-                                          "display": f"m{i}"}))["plugindata"]["data"]
-                members.append({"conn": conn, "ph": ph, "id": j["id"], "name": f"m{i}"})
+            _, _, room, members = await vr.room_with_members(self.server.ws_url, conns, 3)
             publishers = members[:2]
             for i, m in enumerate(publishers):
                 m["pub"] = vr.Publisher("VP8", start=1000 + 20000 * i)   # disjoint counter ranges
@@ -622,23 +611,14 @@ class FullMeshTest(_ServerTest):
 
     async def _mesh(self):
         vr = self.vr
-        conns, peers, members = [], [], []
+        conns, peers = [], []
         try:
-            owner = await vr.JanusConnection.open(self.server.ws_url)
-            conns.append(owner)
-            oh = await owner.attach()
-            room = (await owner.sync(oh, {"request": "create", "publishers": 3}))["room"]
-            for i in range(3):
-                conn = await vr.JanusConnection.open(self.server.ws_url)
-                conns.append(conn)
-                ph = await conn.attach()
-                j = (await conn.call(ph, {"request": "join", "ptype": "publisher", "room": room,
-                                          "display": f"p{i}"}))["plugindata"]["data"]
-                pub = vr.Publisher("VP8", start=1000 + 20000 * i)   # disjoint counter ranges
-                peers.append(pub)
-                configured = await pub.publish(conn, ph)
+            owner, _, room, members = await vr.room_with_members(self.server.ws_url, conns, 3, prefix="p")
+            for i, m in enumerate(members):
+                m["pub"] = vr.Publisher("VP8", start=1000 + 20000 * i)   # disjoint counter ranges
+                peers.append(m["pub"])
+                configured = await m["pub"].publish(m["conn"], m["ph"])
                 self.assertEqual(configured.get("configured"), "ok", configured)
-                members.append({"conn": conn, "id": j["id"], "pub": pub, "name": f"p{i}"})
             # A fourth publisher is one too many for this room.
             ph = await owner.attach()
             await owner.call(ph, {"request": "join", "ptype": "publisher", "room": room})

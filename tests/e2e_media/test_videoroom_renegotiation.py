@@ -45,20 +45,11 @@ class RenegotiationTest(_ServerTest):
         vr = self.vr
         conns, peers = [], []
         try:
-            owner = await vr.JanusConnection.open(self.server.ws_url)
-            conns.append(owner)
-            oh = await owner.attach()
-            room = (await owner.sync(oh, {"request": "create", "publishers": 3}))["room"]
-            pubs = []
-            for i in range(2):
-                conn = await vr.JanusConnection.open(self.server.ws_url)
-                conns.append(conn)
-                ph = await conn.attach()
-                j = (await conn.call(ph, {"request": "join", "ptype": "publisher", "room": room}))["plugindata"]["data"]
-                pub = vr.Publisher("VP8", start=1000 + 20000 * i)
-                peers.append(pub)
-                self.assertEqual((await pub.publish(conn, ph)).get("configured"), "ok")
-                pubs.append({"conn": conn, "ph": ph, "id": j["id"], "pub": pub})
+            _, _, room, pubs = await vr.room_with_members(self.server.ws_url, conns, 2)
+            for i, p in enumerate(pubs):
+                p["pub"] = vr.Publisher("VP8", start=1000 + 20000 * i)
+                peers.append(p["pub"])
+                self.assertEqual((await p["pub"].publish(p["conn"], p["ph"])).get("configured"), "ok")
             a, b = pubs
             for p in pubs:
                 await p["pub"].wait_connected()

@@ -177,6 +177,26 @@ async def add_trickle(pc, cand):
     await pc.addIceCandidate(c)
 
 
+async def room_with_members(url, conns, count, prefix="m"):
+    """Creates a room for `count` publishers (its owner on a connection of its own) and joins `count`
+    members as publishers, each on its own connection, named prefix0, prefix1... Every connection
+    goes into `conns` for the caller to close. Returns (owner, owner handle, room, members), a
+    member being {"conn", "ph", "id", "name"}; none of them publishes yet."""
+    owner = await JanusConnection.open(url)
+    conns.append(owner)
+    oh = await owner.attach()
+    room = (await owner.sync(oh, {"request": "create", "publishers": count}))["room"]
+    members = []
+    for i in range(count):
+        conn = await JanusConnection.open(url)
+        conns.append(conn)
+        ph = await conn.attach()
+        name = f"{prefix}{i}"
+        joined = await conn.call(ph, {"request": "join", "ptype": "publisher", "room": room, "display": name})
+        members.append({"conn": conn, "ph": ph, "id": joined["plugindata"]["data"]["id"], "name": name})
+    return owner, oh, room, members
+
+
 class _Peer:
     def __init__(self):
         media.use_loopback_only()
