@@ -1,5 +1,7 @@
 #include "transports/ice_transport.h"
 
+#include <netinet/in.h>
+
 #include "core/base/log.h"
 
 namespace junction::transports {
@@ -73,6 +75,7 @@ IceTransport::IceTransport(GMainContext* context, const IceConfig& config, bool 
 }
 
 IceTransport::~IceTransport() {
+  drop_selected_socket();
   if (agent_ == nullptr) return;
   nice_agent_attach_recv(agent_, stream_, kComponent, context_, nullptr, nullptr);
   g_signal_handlers_disconnect_by_data(agent_, this);
@@ -119,6 +122,10 @@ void IceTransport::remote_gathering_done() { nice_agent_peer_candidate_gathering
 
 bool IceTransport::send(std::span<const uint8_t> datagram) {
   if (state_ != State::kConnected) return false;
+  if (selected_fd_ >= 0)
+    return sendto(selected_fd_, datagram.data(), datagram.size(), MSG_DONTWAIT,
+                  reinterpret_cast<const sockaddr*>(&selected_remote_),
+                  selected_remote_length_) == static_cast<ssize_t>(datagram.size());
   return nice_agent_send(agent_, stream_, kComponent, static_cast<guint>(datagram.size()),
                          reinterpret_cast<const gchar*>(datagram.data())) == static_cast<gint>(datagram.size());
 }
@@ -166,7 +173,10 @@ void IceTransport::on_component_state(NiceAgent*, guint, guint, guint state, gpo
     case NICE_COMPONENT_STATE_CONNECTING: self->set_state(State::kChecking); break;
     case NICE_COMPONENT_STATE_CONNECTED:
     case NICE_COMPONENT_STATE_READY: self->set_state(State::kConnected); break;
-    case NICE_COMPONENT_STATE_FAILED: self->set_state(State::kFailed); break;
+    case NICE_COMPONENT_STATE_FAILED:
+      self->drop_selected_socket();
+      self->set_state(State::kFailed);
+      break;
     default: break;
   }
 }
@@ -175,7 +185,31 @@ void IceTransport::on_selected_pair(NiceAgent*, guint, guint, NiceCandidate* loc
                                     gpointer data) {
   auto* self = static_cast<IceTransport*>(data);
   self->selected_pair_ = describe(local) + " <-> " + describe(remote);
-  logger()->debug("selected pair {}", self->selected_pair_);
+  self->use_selected_socket(remote);
+  logger()->debug("selected pair {}{}", self->selected_pair_, self->selected_fd_ >= 0 ? "" : " (sent through libnice)");
+}
+
+void IceTransport::use_selected_socket(const NiceCandidate* remote) {
+  drop_selected_socket();
+  if (remote->transport != NICE_CANDIDATE_TRANSPORT_UDP) return;
+  GSocket* socket = nice_agent_get_selected_socket(agent_, stream_, kComponent);
+  if (socket == nullptr) return;  // relayed: TURN framing is libnice's
+  sockaddr_storage address{};
+  nice_address_copy_to_sockaddr(&remote->addr, reinterpret_cast<sockaddr*>(&address));
+  if (address.ss_family != AF_INET && address.ss_family != AF_INET6) {
+    g_object_unref(socket);
+    return;
+  }
+  selected_socket_ = socket;
+  selected_fd_ = g_socket_get_fd(socket);
+  selected_remote_ = address;
+  selected_remote_length_ = address.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+}
+
+void IceTransport::drop_selected_socket() {
+  if (selected_socket_ != nullptr) g_object_unref(selected_socket_);
+  selected_socket_ = nullptr;
+  selected_fd_ = -1;
 }
 
 void IceTransport::on_receive(NiceAgent*, guint, guint, guint length, gchar* data, gpointer user) {

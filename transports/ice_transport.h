@@ -3,6 +3,7 @@
 // Lives on one media worker: construct, call and destroy it on that worker's thread; every
 // callback also arrives there.
 #include <nice/agent.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cstdint>
@@ -68,6 +69,8 @@ class IceTransport {
                                NiceCandidate* remote, gpointer self);
   static void on_receive(NiceAgent*, guint stream, guint component, guint length, gchar* data, gpointer self);
   void set_state(State state);
+  void use_selected_socket(const NiceCandidate* remote);
+  void drop_selected_socket();
 
   NiceAgent* agent_ = nullptr;
   guint stream_ = 0;
@@ -79,6 +82,14 @@ class IceTransport {
   std::string selected_pair_;
   std::vector<std::string> local_candidates_, remote_candidates_;
   bool credentials_set_ = false;
+  // Media goes straight to the selected pair's UDP socket (sendto) instead of through
+  // nice_agent_send, which costs an agent lock and GIO/GObject wrappers per packet. libnice keeps
+  // the socket, reading from it and running ICE over it; null with a relayed or TCP pair, which
+  // stay on nice_agent_send.
+  GSocket* selected_socket_ = nullptr;
+  int selected_fd_ = -1;
+  sockaddr_storage selected_remote_{};
+  socklen_t selected_remote_length_ = 0;
 };
 
 std::string_view to_string(IceTransport::State state);

@@ -3,8 +3,10 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <stdexcept>
 
 #include "core/base/log.h"
+#include "transports/context_loop.h"
 
 namespace junction::transports {
 namespace {
@@ -39,30 +41,42 @@ void free_task(gpointer data) { delete static_cast<Task*>(data); }
 
 MediaWorker* current_worker() { return t_current; }
 
-MediaWorker::MediaWorker(int index)
-    : index_(index), context_(g_main_context_new()), loop_(g_main_loop_new(context_, FALSE)) {
+MediaWorker::MediaWorker(int index) : index_(index) {
   std::promise<std::thread::id> started;
   auto id = started.get_future();
   thread_ = std::thread([this, &started] {
+    loop_ = std::make_unique<ContextLoop>();
+    context_ = loop_->create();
     g_main_context_push_thread_default(context_);
     t_current = this;
     started.set_value(std::this_thread::get_id());
-    g_main_loop_run(loop_);
-    // Let pending teardown callbacks run before the context goes away.
-    while (g_main_context_iteration(context_, FALSE)) {
-    }
+    loop_->run();
+    // Let pending teardown callbacks run before the contexts go away.
+    loop_->drain(1000);
     t_current = nullptr;
     g_main_context_pop_thread_default(context_);
+    loop_.reset();
   });
   thread_id_ = id.get();
   log::get("media")->debug("media worker {} started", index_);
 }
 
 MediaWorker::~MediaWorker() {
-  post([this] { g_main_loop_quit(loop_); });
+  post([this] { loop_->quit(); });
   thread_.join();
-  g_main_loop_unref(loop_);
-  g_main_context_unref(context_);
+}
+
+GMainContext* MediaWorker::new_peer_context() {
+  if (!on_this_thread()) throw std::logic_error("new_peer_context() off the media worker's thread");
+  return loop_->create();
+}
+
+void MediaWorker::retire_peer_context(GMainContext* context) {
+  if (!on_this_thread()) {  // a PeerConnection torn down from elsewhere (shutdown)
+    post([this, context] { loop_->retire(context); });
+    return;
+  }
+  loop_->retire(context);
 }
 
 void MediaWorker::post(std::function<void()> task) {

@@ -1,8 +1,9 @@
 #pragma once
-// Media workers: N threads, each running its own GLib main context, because that is where
-// libnice delivers packets and timers. A PeerConnection and everything it touches (ICE agent,
-// DTLS, SRTP, RTCP state, the plugin's forwarding state for its room) live on exactly one worker,
-// so the hot path takes no locks (DESIGN.md §3).
+// Media workers: N threads, each driving GLib main contexts (that is where libnice delivers
+// packets and timers): the worker's own (tasks, worker-wide timers) and one per PeerConnection
+// (its ICE agent), all on one epoll (transports/context_loop.h). A PeerConnection and everything
+// it touches (ICE agent, DTLS, SRTP, RTCP state, the plugin's forwarding state for its room) live
+// on exactly one worker, so the hot path takes no locks (DESIGN.md §3).
 #include <glib.h>
 
 #include <cstdint>
@@ -13,6 +14,8 @@
 #include <vector>
 
 namespace junction::transports {
+
+class ContextLoop;
 
 class MediaWorker {
  public:
@@ -27,13 +30,18 @@ class MediaWorker {
   void run_sync(const std::function<void()>& task);
   bool on_this_thread() const { return std::this_thread::get_id() == thread_id_; }
 
+  // The worker's own context: tasks and worker-wide timers.
   GMainContext* context() const { return context_; }
+  // A context of its own for one PeerConnection's ICE agent, driven by this worker until
+  // retire_peer_context(). Both on this worker's thread only.
+  GMainContext* new_peer_context();
+  void retire_peer_context(GMainContext* context);
   int index() const { return index_; }
 
  private:
   int index_;
-  GMainContext* context_;
-  GMainLoop* loop_;
+  std::unique_ptr<ContextLoop> loop_;  // made and used on the worker's thread
+  GMainContext* context_ = nullptr;
   std::thread thread_;
   std::thread::id thread_id_;
 };

@@ -128,6 +128,10 @@ PeerConnection::~PeerConnection() {
     }
 }
 
+PeerConnection::IceContext::~IceContext() {
+  if (context != nullptr) worker.retire_peer_context(context);
+}
+
 gboolean PeerConnection::tick_worker(gpointer) {
   // A tick may close PeerConnections, and their owners may destroy them (or create others):
   // work from a copy of the ids and look each one up again.
@@ -328,7 +332,8 @@ void PeerConnection::create_ice(bool controlling) {
   };
   callbacks.on_state = [this](IceTransport::State s) { on_ice_state(s); };
   callbacks.on_packet = [this](std::span<const uint8_t> d) { on_ice_packet(d); };
-  ice_ = std::make_unique<IceTransport>(worker_.context(), config_.ice, controlling, callbacks);
+  if (ice_context_.context == nullptr) ice_context_.context = worker_.new_peer_context();
+  ice_ = std::make_unique<IceTransport>(ice_context_.context, config_.ice, controlling, callbacks);
 }
 
 void PeerConnection::prepare_offer() {

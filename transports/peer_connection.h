@@ -131,6 +131,12 @@ class PeerConnection {
   uint64_t id_;
   PeerConnectionConfig config_;
   Events events_;
+  // The ICE agent's own GLib context on the worker (declared before ice_: retired after it).
+  struct IceContext {
+    MediaWorker& worker;
+    GMainContext* context = nullptr;
+    ~IceContext();
+  } ice_context_{worker_};
   std::unique_ptr<IceTransport> ice_;
   std::unique_ptr<DtlsTransport> dtls_;
   std::unique_ptr<SrtpSession> srtp_in_, srtp_out_;
