@@ -1,5 +1,6 @@
 #include "core/media/retransmission_cache.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -16,7 +17,8 @@ size_t slot_count(size_t capacity) {
 
 RetransmissionCache::RetransmissionCache(size_t capacity, std::chrono::milliseconds max_age)
     : slots_(slot_count(capacity)),
-      data_(std::make_unique_for_overwrite<uint8_t[]>(slots_.size() * kMaxPacket)),
+      ring_(std::make_unique_for_overwrite<uint8_t[]>(slots_.size() * kMaxPacket)),
+      ring_size_(static_cast<uint32_t>(slots_.size() * kMaxPacket)),
       max_age_(max_age) {}
 
 void RetransmissionCache::store(std::span<const uint8_t> packet, uint16_t seq,
@@ -25,25 +27,39 @@ void RetransmissionCache::store(std::span<const uint8_t> packet, uint16_t seq,
     ++dropped_;
     return;
   }
-  size_t index = seq & (slots_.size() - 1);
-  Slot& slot = slots_[index];
-  std::memcpy(&data_[index * kMaxPacket], packet.data(), packet.size());
-  slot.stored_at = now;
-  slot.seq = seq;
-  slot.size = static_cast<uint16_t>(packet.size());
+  const auto size = static_cast<uint32_t>(packet.size());
+  // Start a new lap once this one began max_age ago: the bytes at the start of the ring are
+  // then too old to be asked for, and the ring never grows past what max_age needs.
+  if (head_ > 0 && (head_ + size > ring_size_ || now - lap_started_ > max_age_)) next_lap();
+  if (head_ == 0) lap_started_ = now;
+  std::memcpy(&ring_[head_], packet.data(), size);
+  slots_[seq & (slots_.size() - 1)] = Slot{now, head_, lap_, seq, static_cast<uint16_t>(size)};
+  head_ += size;
+  footprint_ = std::max<size_t>(footprint_, head_);
+}
+
+void RetransmissionCache::next_lap() {
+  head_ = 0;
+  if (++lap_ == 0) {  // 2^32 laps later: lap numbers restart, so nothing older may match
+    for (Slot& slot : slots_) slot = Slot{};
+    lap_ = 1;
+  }
 }
 
 std::span<const uint8_t> RetransmissionCache::find(
     uint16_t seq, std::chrono::steady_clock::time_point now) const {
-  size_t index = seq & (slots_.size() - 1);
-  const Slot& slot = slots_[index];
-  if (slot.size == 0 || slot.seq != seq) return {};
+  const Slot& slot = slots_[seq & (slots_.size() - 1)];
+  if (slot.lap == 0 || slot.seq != seq) return {};
   if (now - slot.stored_at > max_age_) return {};
-  return {&data_[index * kMaxPacket], slot.size};
+  // Written in this lap, or in the previous one beyond where this lap has written so far.
+  const bool intact = slot.lap == lap_ || (slot.lap + 1 == lap_ && slot.offset >= head_);
+  if (!intact) return {};
+  return {&ring_[slot.offset], slot.size};
 }
 
 void RetransmissionCache::clear() {
   for (Slot& slot : slots_) slot = Slot{};
+  next_lap();
 }
 
 }  // namespace junction::media

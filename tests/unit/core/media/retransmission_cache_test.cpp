@@ -85,5 +85,38 @@ TEST(RetransmissionCache, OversizeAndEmptyAreNotStored) {
   EXPECT_TRUE(cache.find(3, t0).empty());
 }
 
+TEST(RetransmissionCache, MemoryFollowsBitrateTimesMaxAge) {
+  // 100 packets/s of 1,000 bytes for 5 s with a 1 s window: the ring laps every second, so the
+  // cache touches ~100 kB of its 768 kB, and the last second stays findable.
+  RetransmissionCache cache(512, 1000ms);
+  Clock::time_point t0{};
+  for (uint16_t s = 0; s < 500; ++s) cache.store(packet_for(s, 1000), s, t0 + s * 10ms);
+  const auto end = t0 + 4990ms;
+  EXPECT_LE(cache.footprint(), 102'000u);
+  EXPECT_GE(cache.footprint(), 100'000u);
+  EXPECT_EQ(cache.find(499, end).size(), 1000u);
+  EXPECT_EQ(cache.find(400, end).size(), 1000u);  // 990 ms old
+  EXPECT_TRUE(cache.find(398, end).empty());      // older than max_age
+}
+
+TEST(RetransmissionCache, PacketOverwrittenByTheNextLapIsNotReturned) {
+  RetransmissionCache cache(16, 100ms);
+  Clock::time_point t0{};
+  cache.store(packet_for(0, 1000), 0, t0);        // ring bytes 0..999
+  cache.store(packet_for(1, 1000), 1, t0 + 90ms);  // 1000..1999
+  // The lap began more than 100 ms ago: the next packet goes to the start of the ring and its
+  // 1,500 bytes cover half of packet 1, which is only 11 ms old.
+  cache.store(packet_for(2, 1500), 2, t0 + 101ms);
+  EXPECT_TRUE(cache.find(1, t0 + 101ms).empty());
+  EXPECT_EQ(cache.find(2, t0 + 101ms).size(), 1500u);
+  // Packets of the previous lap beyond what the new lap has written are still whole.
+  RetransmissionCache other(16, 100ms);
+  other.store(packet_for(0, 100), 0, t0);
+  other.store(packet_for(1, 100), 1, t0 + 90ms);  // 100..199
+  other.store(packet_for(2, 100), 2, t0 + 101ms);  // new lap: 0..99
+  EXPECT_TRUE(holds(other, 1, t0 + 101ms));
+  EXPECT_TRUE(other.find(0, t0 + 101ms).empty());  // too old anyway, and overwritten
+}
+
 }  // namespace
 }  // namespace junction::media
