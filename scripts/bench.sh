@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${BUILD_DIR:-$ROOT/build}
-SCENARIOS=${SCENARIOS:-"fanout:50 fanout:100 fanout:200 fanout:400 mesh:10:6 audiobridge:5:45 audiobridge:5:95 audiobridge:5:200 audiobridge:5:295"}
+SCENARIOS=${SCENARIOS:-"fanout:50 fanout:100 fanout:200 fanout:400 mesh:10:6 audiobridge:5:55 audiobridge:5:70 audiobridge:5:95 audiobridge:5:295 audiobridge:5:495"}
 SERVERS=${SERVERS:-"junction janus"}
 DURATION=${DURATION:-20}
 WARMUP=${WARMUP:-3}

@@ -434,6 +434,9 @@ class Run {
         {"server_rss_kb_baseline", baseline_.rss_kb},
         {"server_rss_kb_loaded", loaded.rss_kb},
         {"server_rss_kb_per_pc", pcs ? static_cast<double>(loaded.rss_kb - baseline_.rss_kb) / static_cast<double>(pcs) : 0},
+        // After warm-up and the window: send-side history (NACK caches) has filled by then.
+        {"server_rss_kb_end", cpu1.rss_kb},
+        {"server_rss_kb_per_pc_end", pcs ? static_cast<double>(cpu1.rss_kb - baseline_.rss_kb) / static_cast<double>(pcs) : 0},
         {"latency_us", {{"samples", all.latency_us.size()}, {"p50", percentile(all.latency_us, 0.5)},
                         {"p99", percentile(all.latency_us, 0.99)}, {"max", percentile(all.latency_us, 1.0)}}},
         {"expected_packets", all.expected},

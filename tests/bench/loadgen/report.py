@@ -27,7 +27,8 @@ ROWS = [
     ("server CPU per packet received by a client (µs)", ("server_cpu_us_per_packet",), "{:.1f}", True),
     ("packets to send per s per core (derived)", ("offered_packets_per_s_per_core",), "{:.0f}", False),
     ("participants per core (derived)", ("participants_per_core",), "{:.0f}", False),
-    ("server RSS per PeerConnection (kB)", ("server_rss_kb_per_pc",), "{:.0f}", True),
+    ("server RSS per PeerConnection when all have media (kB)", ("server_rss_kb_per_pc",), "{:.0f}", True),
+    ("server RSS per PeerConnection after the window (kB)", ("server_rss_kb_per_pc_end",), "{:.0f}", True),
     ("create → first media p50 (ms)", ("first_media_ms", "p50"), "{:.0f}", True),
     ("create → first media p95 (ms)", ("first_media_ms", "p95"), "{:.0f}", True),
     ("forwarding latency p50 (µs)", ("latency_us", "p50"), "{:.0f}", True),
@@ -90,6 +91,48 @@ def table(junction, janus):
     return lines
 
 
+def audio_capacity(results_dir, scenarios):
+    """Issue 6's figure: per server, the largest audiobridge room of this run that one core carried
+    (every connected participant got at least 99.5 % of its mix packets, server CPU within one core),
+    and participants per core there."""
+    rooms = [(name, title) for name, title in scenario_names(scenarios) if name.startswith("audiobridge-")]
+    if not rooms:
+        return []
+    best = {}
+    lines = ["### Audiobridge: the largest room one core carried in this run", "",
+             "A room counts when the participants that connected received together at least 99.5 % of the "
+             "mix packets due to them (50 per second each) and the server used at most one core; \"participants per core\" "
+             "is connected participants / server CPU share in that room.", "",
+             "| server | room (talkers + listeners) | connected | setup failures | mix packets delivered | server CPU | participants per core |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for server in ("junction", "janus"):
+        for name, _ in rooms:
+            path = os.path.join(results_dir, f"{name}-{server}.json")
+            if not os.path.exists(path):
+                continue
+            with open(path) as f:
+                r = json.loads(f.read())
+            if "error" in r:
+                continue
+            offered = r.get("offered_packets_per_s") or 0
+            delivered = r["received_packets_per_s"] / offered if offered else 0
+            cpu = r["server_cpu_fraction"]
+            connected = r["receivers_with_media"]
+            carried = delivered >= 0.995 and cpu <= 1.0 and connected > 0
+            per_core = connected / cpu if carried and cpu > 0 else None
+            lines.append(f"| {server} | {name.split('-', 1)[1]} | {connected} | {r['setup_failures']} | "
+                         f"{100 * delivered:.1f} % | {cpu:.2f} | {f'{per_core:.0f}' if per_core else 'not carried'} |")
+            if carried and (server not in best or connected > best[server][0]):
+                best[server] = (connected, per_core)
+    lines.append("")
+    if "junction" in best and "janus" in best:
+        j, a = best["junction"], best["janus"]
+        lines.append(f"Largest room carried: Junction {j[0]}, janus {a[0]} ({j[0] / a[0]:.1f}×); participants "
+                     f"per core there: Junction {j[1]:.0f}, janus {a[1]:.0f} ({j[1] / a[1]:.1f}×).")
+        lines.append("")
+    return lines
+
+
 def machine():
     model = "?"
     try:
@@ -120,7 +163,9 @@ def main():
         "trailer (in the Opus padding, at the end of the VP8 partition). Subscribers check sequence "
         "continuity, loss and latency. Each run starts a fresh server pinned to one core; server CPU is "
         "utime + stime from /proc/<pid>/stat over the measured window; RSS per PeerConnection is (RSS "
-        "after setup − RSS before the first PeerConnection) / PeerConnections.",
+        "− RSS before the first PeerConnection) / PeerConnections, taken when every receiver has media "
+        "and again after warm-up and the measured window (by then the send-side history kept for NACKs "
+        "has filled).",
         "",
         f"Command: `{args.command}` ({datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC)",
         "",
@@ -156,6 +201,7 @@ def main():
                 out.append("")
                 out.append(f"{server} did not complete this scenario: {r['error']}")
         out.append("")
+    out += audio_capacity(args.results, args.scenarios)
     out.append(END)
 
     text = open(args.markdown).read() if os.path.exists(args.markdown) else "# Benchmarks\n"
