@@ -139,7 +139,7 @@ for scenario in $SCENARIOS; do
     start_server "$server" "$name" || { echo "{\"server\":\"$server\",\"name\":\"$name\",\"error\":\"server did not start\"}" >"$OUT/$name-$server.json"; continue; }
     load=$(cut -d' ' -f1 /proc/loadavg)
     if $(sched) taskset -c "$CLIENT_CPU" "$LOADGEN" --url "http://127.0.0.1:$HTTP_PORT/janus" --server "$server" --pid "$SERVER_PID" \
-         --workers "$CLIENT_WORKERS" --parallel 4 --duration "$DURATION" --warmup "$WARMUP" --setup-timeout 60 "${args[@]}" \
+         --workers "$CLIENT_WORKERS" --parallel 4 --duration "$DURATION" --warmup "$WARMUP" --setup-timeout 120 "${args[@]}" \
          >"$OUT/$name-$server.out" 2>"$OUT/$name-$server.err"; then
       /usr/bin/python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); r["name"]=sys.argv[2]; r["load_average"]=float(sys.argv[3]); print(json.dumps(r))' \
         "$OUT/$name-$server.out" "$name" "$load" >"$OUT/$name-$server.json"

@@ -119,8 +119,11 @@ double percentile(std::vector<T> v, double p) {
   return static_cast<double>(v[k]);
 }
 
-// Runs f(0..count-1) on `threads` threads; returns the failures' messages.
-std::vector<std::string> parallel_for(int count, int threads, const std::function<void(int)>& f) {
+// Runs f(0..count-1) on `threads` threads; returns the failures' messages. Items not started by
+// `deadline` fail without running: a server that takes its time on every join must not keep the
+// setup phase going for hours.
+std::vector<std::string> parallel_for(int count, int threads, std::chrono::steady_clock::time_point deadline,
+                                      const std::function<void(int)>& f) {
   std::atomic<int> next{0};
   std::mutex mutex;
   std::vector<std::string> failures;
@@ -129,6 +132,8 @@ std::vector<std::string> parallel_for(int count, int threads, const std::functio
     pool.emplace_back([&] {
       for (int i = next++; i < count; i = next++) {
         try {
+          if (std::chrono::steady_clock::now() > deadline)
+            throw std::runtime_error("not started: setup over its --setup-timeout");
           f(i);
         } catch (const std::exception& e) {
           std::lock_guard lock(mutex);
@@ -247,7 +252,7 @@ class Run {
     // Publishers, all rooms.
     int total_publishers = o_.rooms * publishers_per_room;
     std::vector<uint64_t> feed(static_cast<size_t>(total_publishers), 0);
-    auto failures = parallel_for(total_publishers, o_.parallel, [&](int i) {
+    auto failures = parallel_for(total_publishers, o_.parallel, setup_deadline(), [&](int i) {
       uint64_t room = rooms[static_cast<size_t>(i / publishers_per_room)];
       PeerOptions po;
       po.send_audio = po.send_video = true;
@@ -269,7 +274,7 @@ class Run {
     // Subscribers: fan-out N per room to its publisher; mesh one per participant to the others.
     int per_room = mesh ? o_.participants : o_.subscribers;
     int total = o_.rooms * per_room;
-    failures = parallel_for(total, o_.parallel, [&](int i) {
+    failures = parallel_for(total, o_.parallel, setup_deadline(), [&](int i) {
       int r = i / per_room, j = i % per_room;
       json streams = json::array();
       for (int p = 0; p < publishers_per_room; ++p) {
@@ -307,7 +312,7 @@ class Run {
     baseline_ = sample(o_.pid);
     progress("audiobridge room " + std::to_string(room) + " created; server RSS " + std::to_string(baseline_.rss_kb) + " kB");
     int total = o_.talkers + o_.listeners;
-    auto failures = parallel_for(total, o_.parallel, [&](int i) {
+    auto failures = parallel_for(total, o_.parallel, setup_deadline(), [&](int i) {
       bool talker = i < o_.talkers;
       PeerOptions po;
       po.send_audio = true;
@@ -340,12 +345,15 @@ class Run {
     if (failures.size() > 5) progress("... and " + std::to_string(failures.size() - 5) + " more");
   }
 
+  Clock::time_point setup_deadline() const {
+    return setup_start_ + std::chrono::milliseconds(static_cast<long>(o_.setup_timeout * 1000));
+  }
+
   json measure() {
     // Every negotiated receiver's first media, bounded by the setup timeout (one whose setup
     // failed is not waited for).
     // A slow setup still leaves the last receivers 10 s for their first packet.
-    auto deadline = std::max(setup_start_ + std::chrono::milliseconds(static_cast<long>(o_.setup_timeout * 1000)),
-                             Clock::now() + 10s);
+    auto deadline = std::max(setup_deadline(), Clock::now() + 10s);
     while (Clock::now() < deadline) {
       size_t waiting = 0;
       for (Peer* p : negotiated_) waiting += p->first_media_delay_ns() == 0;
