@@ -37,23 +37,10 @@ done
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 jobs=${FUZZ_JOBS:-$(nproc)}
 
-# The whole fuzz build gets coverage instrumentation and the sanitizers, so that the libraries the
+# The whole tree gets coverage instrumentation and the sanitizers, so that the libraries the
 # fuzzers link are fuzzed and checked too; the fuzzers themselves add -fsanitize=fuzzer (main).
-sanitize="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-# As OSS-Fuzz builds: -O1 and line tables only (enough for symbolised stacks); about half the
-# compile time of -O2 -g, and the fuzzers run nearly as fast.
-optimise="-O1 -gline-tables-only -DNDEBUG"
-generator=()
-if [[ ! -f $build/CMakeCache.txt ]] && command -v ninja > /dev/null; then generator=(-G Ninja); fi
 echo "== configuring $build"
-mkdir -p "$build"
-CC=clang CXX=clang++ cmake -S "$root" -B "$build" "${generator[@]}" \
-  -DJUNCTION_FUZZ=ON -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$optimise" -DCMAKE_C_FLAGS_RELWITHDEBINFO="$optimise" \
-  -DCMAKE_C_FLAGS="$sanitize" -DCMAKE_CXX_FLAGS="$sanitize" > "$build/fuzz-configure.log" 2>&1 || {
-  cat "$build/fuzz-configure.log" >&2
-  exit 1
-}
+"$root/scripts/sanitizer_tree.sh" "$build"
 echo "== building ${targets[*]/%/_fuzzer}"
 cmake --build "$build" -j "$(nproc)" --target "${targets[@]/%/_fuzzer}"
 

@@ -212,7 +212,11 @@ json read_config_file(const std::string& path) {
 Config make_config(const json& values) {
   if (!values.is_object()) throw ConfigError("config: must be a JSON object");
   Config config;
-  for (auto& [name, value] : values.items()) {
+  // Not a structured binding: clang before 16 cannot capture one in the lambda below, and the
+  // clang sanitizer build (scripts/sanitize.sh --ci, with the fuzzers) compiles this file too.
+  for (const auto& item : values.items()) {
+    const std::string& name = item.key();
+    const json& value = item.value();
     auto it = std::find_if(keys().begin(), keys().end(), [&](const Key& k) { return name == k.name; });
     if (it == keys().end()) {
       std::string known;
