@@ -29,6 +29,7 @@ CLIENT_WORKERS=${CLIENT_WORKERS:-2}
 RT_PRIO=${RT_PRIO:-20}
 sched() { if [ "$RT_PRIO" -gt 0 ]; then echo chrt -r "$RT_PRIO"; fi; }
 HTTP_PORT=${HTTP_PORT:-18088}
+ADMIN_PORT=${ADMIN_PORT:-18089}  # Junction's /metrics: its in-server forwarding latency
 OUT=${OUT:-$BUILD/bench-results}
 WRITE_MD=${WRITE_MD:-1}
 
@@ -96,7 +97,7 @@ EOF
 echo 'general: { }' >"$WORK/janus/janus.plugin.videoroom.jcfg"
 echo 'general: { }' >"$WORK/janus/janus.plugin.audiobridge.jcfg"
 cat >"$WORK/junction.json" <<EOF
-{"bind": "127.0.0.1", "http_port": $HTTP_PORT, "ws_port": 0, "admin_port": 0, "admin_ws_port": 0,
+{"bind": "127.0.0.1", "http_port": $HTTP_PORT, "ws_port": 0, "admin_port": $ADMIN_PORT, "admin_ws_port": 0,
  "media_workers": 1, "log_level": "warn", "session_timeout": 120, "state_dir": "$WORK"}
 EOF
 
@@ -138,8 +139,11 @@ for scenario in $SCENARIOS; do
     log "$name against $server (load average $(cut -d' ' -f1 /proc/loadavg))"
     start_server "$server" "$name" || { echo "{\"server\":\"$server\",\"name\":\"$name\",\"error\":\"server did not start\"}" >"$OUT/$name-$server.json"; continue; }
     load=$(cut -d' ' -f1 /proc/loadavg)
+    metrics=()
+    [ "$server" = junction ] && metrics=(--metrics-url "http://127.0.0.1:$ADMIN_PORT/metrics")
     if $(sched) taskset -c "$CLIENT_CPU" "$LOADGEN" --url "http://127.0.0.1:$HTTP_PORT/janus" --server "$server" --pid "$SERVER_PID" \
          --workers "$CLIENT_WORKERS" --parallel 4 --duration "$DURATION" --warmup "$WARMUP" --setup-timeout 120 "${args[@]}" \
+         "${metrics[@]}" \
          >"$OUT/$name-$server.out" 2>"$OUT/$name-$server.err"; then
       /usr/bin/python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); r["name"]=sys.argv[2]; r["load_average"]=float(sys.argv[3]); print(json.dumps(r))' \
         "$OUT/$name-$server.out" "$name" "$load" >"$OUT/$name-$server.json"

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 
 #include "core/base/log.h"
+#include "transports/forwarding_latency.h"
 
 namespace junction::transports {
 namespace {
@@ -214,8 +215,10 @@ void IceTransport::drop_selected_socket() {
 
 void IceTransport::on_receive(NiceAgent*, guint, guint, guint length, gchar* data, gpointer user) {
   auto* self = static_cast<IceTransport*>(user);
-  if (self->callbacks_.on_packet)
-    self->callbacks_.on_packet(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data), length));
+  if (!self->callbacks_.on_packet) return;
+  ForwardingLatency::begin_datagram(std::chrono::steady_clock::now());
+  self->callbacks_.on_packet(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data), length));
+  ForwardingLatency::end_datagram();
 }
 
 }  // namespace junction::transports

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "transports/forwarding_latency.h"
+
 namespace junction::transports {
 
 class ContextLoop;
@@ -37,9 +39,13 @@ class MediaWorker {
   GMainContext* new_peer_context();
   void retire_peer_context(GMainContext* context);
   int index() const { return index_; }
+  // Written by this worker's thread, readable from any (transports/forwarding_latency.h).
+  ForwardingLatency& forwarding_latency() { return forwarding_latency_; }
+  const ForwardingLatency& forwarding_latency() const { return forwarding_latency_; }
 
  private:
   int index_;
+  ForwardingLatency forwarding_latency_;
   std::unique_ptr<ContextLoop> loop_;  // made and used on the worker's thread
   GMainContext* context_ = nullptr;
   std::thread thread_;
@@ -53,6 +59,7 @@ class MediaWorkers {
   MediaWorker& for_key(uint64_t key);
   std::size_t size() const { return workers_.size(); }
   MediaWorker& at(std::size_t i) { return *workers_.at(i); }
+  const MediaWorker& at(std::size_t i) const { return *workers_.at(i); }
 
  private:
   std::vector<std::unique_ptr<MediaWorker>> workers_;

@@ -661,7 +661,10 @@ bool PeerConnection::send_rtp(int mindex, std::span<const uint8_t> packet, std::
   if (protected_length == 0) return false;
   ++counters_.rtp_out;
   counters_.bytes_out += protected_length;
-  return ice_->send(std::span<const uint8_t>(tx_.data(), protected_length));
+  bool sent = ice_->send(std::span<const uint8_t>(tx_.data(), protected_length));
+  if (auto arrived = ForwardingLatency::current_datagram(); arrived != Clock::time_point{})
+    worker_.forwarding_latency().record(Clock::now() - arrived);
+  return sent;
 }
 
 void PeerConnection::retransmit(SendStream& stream, uint16_t seq) {

@@ -33,11 +33,13 @@ void PrometheusText::family(std::string_view name, Type type, std::string_view h
   current_ = std::string(name);
   out_ += "# HELP " + current_ + " ";
   append_escaped(out_, help, /*quote_too=*/false);
-  out_ += "\n# TYPE " + current_ + (type == Type::kCounter ? " counter\n" : " gauge\n");
+  const char* kind = type == Type::kCounter ? " counter\n" : type == Type::kGauge ? " gauge\n" : " histogram\n";
+  out_ += "\n# TYPE " + current_ + kind;
 }
 
-void PrometheusText::begin_sample(Labels labels) {
+void PrometheusText::begin_sample(Labels labels, std::string_view suffix) {
   out_ += current_;
+  out_ += suffix;
   if (labels.size() != 0) {
     out_ += '{';
     bool first = true;
@@ -56,8 +58,13 @@ void PrometheusText::begin_sample(Labels labels) {
   out_ += ' ';
 }
 
-void PrometheusText::sample(double value, Labels labels) {
-  begin_sample(labels);
+std::string PrometheusText::number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", value);
+  return buffer;
+}
+
+void PrometheusText::write_number(double value) {
   if (std::isnan(value)) {
     out_ += "NaN";
   } else if (std::isinf(value)) {
@@ -70,8 +77,22 @@ void PrometheusText::sample(double value, Labels labels) {
   out_ += '\n';
 }
 
-void PrometheusText::sample(uint64_t value, Labels labels) {
+void PrometheusText::sample(double value, Labels labels) {
   begin_sample(labels);
+  write_number(value);
+}
+
+void PrometheusText::sample(uint64_t value, Labels labels) {
+  suffixed({}, value, labels);
+}
+
+void PrometheusText::suffixed(std::string_view suffix, double value, Labels labels) {
+  begin_sample(labels, suffix);
+  write_number(value);
+}
+
+void PrometheusText::suffixed(std::string_view suffix, uint64_t value, Labels labels) {
+  begin_sample(labels, suffix);
   out_ += std::to_string(value);
   out_ += '\n';
 }

@@ -273,6 +273,12 @@ std::vector<Gateway::PcStats> Gateway::all_pc_stats() {
 
 std::size_t Gateway::media_worker_count() const { return workers_ ? workers_->size() : 0; }
 
+std::vector<transports::ForwardingLatency::Snapshot> Gateway::forwarding_latency() const {
+  std::vector<transports::ForwardingLatency::Snapshot> out;
+  for (std::size_t i = 0; i < media_worker_count(); ++i) out.push_back(workers_->at(i).forwarding_latency().snapshot());
+  return out;
+}
+
 // --- plugin services ---
 
 void Gateway::push_event(plugin::HandleId handle, std::string_view transaction, json data, json jsep) {

@@ -60,6 +60,8 @@ class Gateway final : public plugin::Services, private SessionObserver {
   // Every live PeerConnection's statistics, gathered with one run_sync per media worker.
   std::vector<PcStats> all_pc_stats();
   std::size_t media_worker_count() const;
+  // Each media worker's in-server forwarding latency histogram (transports/forwarding_latency.h).
+  std::vector<transports::ForwardingLatency::Snapshot> forwarding_latency() const;
 
   // Null unless event_push_url is set.
   const EventPusher* event_pusher() const { return events_.get(); }

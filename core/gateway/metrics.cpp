@@ -117,6 +117,23 @@ std::string MetricsCollector::scrape() {
     std::string worker = std::to_string(i);
     out.sample(per_worker[i], {{"worker", worker}});
   }
+  out.family("junction_forwarding_latency_seconds", Type::kHistogram,
+             "From a datagram's arrival at its media worker to each RTP packet its handling sends (SFU forwarding, "
+             "echo), by media worker.");
+  std::vector<transports::ForwardingLatency::Snapshot> latency = gateway_.forwarding_latency();
+  for (std::size_t i = 0; i < latency.size(); ++i) {
+    std::string worker = std::to_string(i);
+    uint64_t cumulative = 0;
+    for (std::size_t b = 0; b < transports::ForwardingLatency::kBuckets; ++b) {
+      cumulative += latency[i].counts[b];
+      std::string le = b < transports::ForwardingLatency::kBoundsUs.size()
+                           ? PrometheusText::number(transports::ForwardingLatency::kBoundsUs[b] / 1e6)
+                           : "+Inf";
+      out.suffixed("_bucket", cumulative, {{"worker", worker}, {"le", le}});
+    }
+    out.suffixed("_sum", static_cast<double>(latency[i].sum_ns) / 1e9, {{"worker", worker}});
+    out.suffixed("_count", latency[i].count, {{"worker", worker}});
+  }
   out.family("junction_rtp_packets_total", Type::kCounter, "RTP packets received from and sent to peers.");
   out.sample(media.rtp_in, {{"direction", "in"}});
   out.sample(media.rtp_out, {{"direction", "out"}});

@@ -106,6 +106,10 @@ def parse_prometheus(text):
             raise PromError(f"not a sample line: {where}")
         name, labels_text, value_text = m.group(1), m.group(2), m.group(3)
         family = name
+        for suffix in ("_bucket", "_sum", "_count"):
+            base = name[: -len(suffix)]
+            if name.endswith(suffix) and types.get(base) == "histogram":
+                family = base
         if family not in types:
             raise PromError(f"sample without a TYPE before it: {where}")
         if family in closed or family != current:
@@ -126,6 +130,11 @@ def parse_prometheus(text):
                 raise PromError(f"counter without _total: {where}")
             if value < 0 or math.isnan(value):
                 raise PromError(f"counter below zero: {where}")
+        if types[family] == "histogram":
+            if name == family:
+                raise PromError(f"histogram sample without _bucket, _sum or _count: {where}")
+            if name.endswith("_bucket") and "le" not in labels:
+                raise PromError(f"histogram bucket without le: {where}")
         key = (name, frozenset(labels.items()))
         if key in samples:
             raise PromError(f"duplicate series: {where}")

@@ -59,6 +59,8 @@ std::string http(const std::string& url, const std::string* body, std::chrono::m
 
 }  // namespace
 
+std::string http_get(const std::string& url, std::chrono::milliseconds timeout) { return http(url, nullptr, timeout); }
+
 JanusHttp::JanusHttp(std::string base, std::chrono::milliseconds request_timeout)
     : base_(std::move(base)), request_timeout_(request_timeout) {
   curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -22,6 +22,9 @@
 
 namespace junction::loadgen {
 
+// A plain GET (e.g. a metrics page); returns the body, throws on failure or a status other than 200.
+std::string http_get(const std::string& url, std::chrono::milliseconds timeout);
+
 class JanusHttp {
  public:
   using json = nlohmann::json;

@@ -18,10 +18,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <limits>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -47,6 +50,7 @@ struct Options {
   double duration = 10, warmup = 2;
   int workers = 2, parallel = 4;
   double setup_timeout = 120;  // whole setup phase, seconds
+  std::string metrics_url;     // Junction's /metrics: its in-server forwarding latency histogram
 };
 
 void progress(const std::string& line) {
@@ -117,6 +121,36 @@ double percentile(std::vector<T> v, double p) {
   size_t k = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
   std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
   return static_cast<double>(v[k]);
+}
+
+// The junction_forwarding_latency_seconds histogram of a metrics page, summed over the media
+// workers: cumulative count per `le` bound (seconds; +Inf as infinity).
+std::map<double, double> forwarding_histogram(const std::string& url) {
+  std::map<double, double> buckets;
+  std::istringstream page(http_get(url, std::chrono::seconds(5)));
+  const std::string prefix = "junction_forwarding_latency_seconds_bucket{";
+  for (std::string line; std::getline(page, line);) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    auto le = line.find("le=\"");
+    auto close = line.find("\"}", le);
+    if (le == std::string::npos || close == std::string::npos) continue;
+    std::string bound = line.substr(le + 4, close - le - 4);
+    double upper = bound == "+Inf" ? std::numeric_limits<double>::infinity() : std::stod(bound);
+    buckets[upper] += std::stod(line.substr(close + 3));
+  }
+  return buckets;
+}
+
+// p in (0, 1]: the upper bound (µs) of the bucket holding that quantile of the window's samples.
+double histogram_quantile_us(const std::map<double, double>& before, const std::map<double, double>& after, double p) {
+  double total = after.empty() ? 0 : after.rbegin()->second - (before.empty() ? 0 : before.rbegin()->second);
+  if (total <= 0) return 0;
+  for (auto& [upper, cumulative] : after) {
+    auto b = before.find(upper);
+    double in_window = cumulative - (b == before.end() ? 0 : b->second);
+    if (in_window >= p * total) return std::isinf(upper) ? -1 : upper * 1e6;
+  }
+  return -1;
 }
 
 // Runs f(0..count-1) on `threads` threads; returns the failures' messages. Items not started by
@@ -377,6 +411,8 @@ class Run {
       std::lock_guard lock(peers_mutex_);
       negotiated_receivers = negotiated_.size();
     }
+    std::map<double, double> latency0, latency1;
+    if (!o_.metrics_url.empty()) latency0 = forwarding_histogram(o_.metrics_url);
     ProcSample cpu0 = sample(o_.pid);
     double self0 = self_cpu_s();
     auto t0 = Clock::now();
@@ -387,6 +423,7 @@ class Run {
     double window = std::chrono::duration<double>(Clock::now() - t0).count();
     ProcSample cpu1 = sample(o_.pid);
     double self1 = self_cpu_s();
+    if (!o_.metrics_url.empty()) latency1 = forwarding_histogram(o_.metrics_url);
     uint64_t sent1 = 0, send_failures = 0;
     size_t closed = 0;
     for (auto& p : peers_) {
@@ -448,6 +485,13 @@ class Run {
         {"latency_us", {{"samples", all.latency_us.size()}, {"p50", percentile(all.latency_us, 0.5)},
                         {"p99", percentile(all.latency_us, 0.99)}, {"max", percentile(all.latency_us, 1.0)}}},
         {"expected_packets", all.expected},
+        // Junction's own histogram over the window (bucket upper bounds, so "at most"; -1: above
+        // the last bound); absent for a server without it.
+        {"server_forwarding_latency_us",
+         latency1.empty() ? json(nullptr)
+                          : json{{"samples", latency1.rbegin()->second - (latency0.empty() ? 0 : latency0.rbegin()->second)},
+                                 {"p50", histogram_quantile_us(latency0, latency1, 0.5)},
+                                 {"p99", histogram_quantile_us(latency0, latency1, 0.99)}}},
         {"lost_packets", all.lost},
         {"loss_pct", all.expected ? 100.0 * static_cast<double>(all.lost) / static_cast<double>(all.expected) : 0},
         {"server_seq_gaps", all.seq_gaps},
@@ -501,6 +545,8 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", o.warmup, "seconds between setup and the window")->check(CLI::Range(0.0, 60.0));
   app.add_option("--workers", o.workers, "client media worker threads")->check(CLI::Range(1, 16));
   app.add_option("--parallel", o.parallel, "setup threads")->check(CLI::Range(1, 64));
+  app.add_option("--metrics-url", o.metrics_url,
+                 "Junction's metrics page (http://host:admin_port/metrics): the window's in-server forwarding latency");
   app.add_option("--setup-timeout", o.setup_timeout, "seconds for setup and first media")->check(CLI::Range(1.0, 600.0));
   std::string log_level = "warn";
   app.add_option("--log-level", log_level, "the transports' log level (trace ... off)");

@@ -33,6 +33,8 @@ ROWS = [
     ("create → first media p95 (ms)", ("first_media_ms", "p95"), "{:.0f}", True),
     ("forwarding latency p50 (µs)", ("latency_us", "p50"), "{:.0f}", True),
     ("forwarding latency p99 (µs)", ("latency_us", "p99"), "{:.0f}", True),
+    ("in-server forwarding latency p50, at most (µs; Junction's own histogram)", ("server_forwarding_latency_us", "p50"), "{:.0f}", True),
+    ("in-server forwarding latency p99, at most (µs; Junction's own histogram)", ("server_forwarding_latency_us", "p99"), "{:.0f}", True),
     ("loss (%)", ("loss_pct",), "{:.3f}", True),
     ("UDP datagrams dropped, full socket buffers (whole machine, whole run)", ("udp_rcvbuf_drops",), "{:.0f}", True),
     ("packets the client failed to send", ("client_send_failures",), "{:.0f}", True),
@@ -68,6 +70,8 @@ def value(result, path):
         return None
     if path[0] == "latency_us" and not get(result, ("latency_us", "samples")):
         return None  # a mixer's output carries no send time
+    if path[0] == "server_forwarding_latency_us" and not get(result, ("server_forwarding_latency_us", "samples")):
+        return None  # janus, or nothing forwarded (the audiobridge's mix leaves on the mixer's tick)
     return get(result, path)
 
 
@@ -176,7 +180,11 @@ def main():
         "worker thread gets one share of the core while janus's hundred threads get a hundred shares, and "
         "the figures measure the scheduler rather than the servers.",
         "",
-        "Reading the figures: \"forwarding latency\" is measured from the publisher's send to the "
+        "Reading the figures: \"in-server forwarding latency\" is Junction's own histogram "
+        "(`junction_forwarding_latency_seconds` on /metrics, read before and after the window): from a "
+        "datagram's arrival at its media worker to each packet its handling sends, given as the upper "
+        "bound of the bucket holding the quantile; janus has no such figure. "
+        "\"forwarding latency\" is measured from the publisher's send to the "
         "subscriber's receive on one monotonic clock, so it includes both clients' SRTP and the "
         "load generator's own queueing on a loaded core, not only the server; when the load generator "
         "is near one full core its delays dominate, and it then also loses packets itself (full socket "

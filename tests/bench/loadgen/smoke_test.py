@@ -33,7 +33,8 @@ class LoadgenSmoke(unittest.TestCase):
     def run_loadgen(self, *args):
         cmd = [LOADGEN, "--url", f"{self.server.http_base}/janus", "--server", "junction",
                "--pid", str(self.server.proc.pid), "--workers", "1", "--parallel", "2",
-               "--warmup", "0.5", "--duration", "2", "--setup-timeout", "30", *args]
+               "--warmup", "0.5", "--duration", "2", "--setup-timeout", "30",
+               "--metrics-url", f"{self.server.admin_base}/metrics", *args]
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=90)
         self.assertEqual(p.returncode, 0, f"loadgen failed:\n{p.stderr}\n{self.server.log()[-3000:]}")
         return json.loads(p.stdout.strip().splitlines()[-1]), p.stderr
@@ -52,6 +53,12 @@ class LoadgenSmoke(unittest.TestCase):
         self.assertEqual(r["untagged_packets"], 0)                # an SFU forwards payloads intact
         self.assertGreater(r["server_cpu_s"], 0)                  # /proc was read
         self.assertGreater(r["server_rss_kb_loaded"], 0)
+        # The server's own forwarding latency histogram moved in the window: every packet sent to
+        # a subscriber was forwarded while its publisher's datagram was handled (3 per publish).
+        fwd = r["server_forwarding_latency_us"]
+        self.assertGreater(fwd["samples"], 0.9 * r["received_packets_per_s"] * 2, r)
+        self.assertGreater(fwd["p50"], 0)
+        self.assertGreaterEqual(fwd["p99"], fwd["p50"])
 
     def test_audiobridge(self):
         r, log = self.run_loadgen("--scenario", "audiobridge", "--talkers", "2", "--listeners", "1")
