@@ -338,9 +338,14 @@ void VideoRoomPlugin::setup_media(HandleId handle) {
   HandleState* state = nullptr;
   Room* room = room_of_handle(handle, &state);
   if (room == nullptr || state->role != Role::kSubscriber) return;
-  // Packets relayed before DTLS was up went nowhere: start again from a keyframe.
+  // The routes go live only now, from a keyframe. They used to go live at `start` and restart
+  // here, since what was relayed before DTLS was up went nowhere; but the media worker sends as
+  // soon as DTLS is up, before this event reaches the control loop, so a subscriber could get a
+  // few packets, then none until the next keyframe, numbered without a gap (the restart
+  // continues the numbering): packets lost without a trace (issue 10, BENCHMARKS.md).
   Subscriber& sub = room->subscribers.at(handle);
-  if (sub.started) set_subscriber_active(*room, sub, true, /*restart=*/true);
+  sub.media_up = true;
+  if (sub.started) set_subscriber_active(*room, sub, true, /*restart=*/false);
 }
 
 void VideoRoomPlugin::hangup_media(HandleId handle) {
@@ -350,7 +355,9 @@ void VideoRoomPlugin::hangup_media(HandleId handle) {
   if (state->role == Role::kPublisher) {
     if (Participant* p = room->find_participant(state->participant)) stop_publishing(*room, *p);
   } else if (state->role == Role::kSubscriber) {
-    set_subscriber_active(*room, room->subscribers.at(handle), false, false);
+    Subscriber& sub = room->subscribers.at(handle);
+    sub.media_up = false;
+    set_subscriber_active(*room, sub, false, false);
   }
 }
 

@@ -99,6 +99,7 @@ struct Subscriber {
   std::vector<SubscribedStream> streams;  // by mindex, skipping data_mindex
   int data_mindex = -1;        // the m=application line for relayed data channels, if any
   bool started = false;        // answer received and not paused
+  bool media_up = false;       // its PeerConnection is up (DTLS done): media relayed now arrives
   bool answered = false;       // an answer was ever received (a PeerConnection exists)
   bool offer_pending = false;  // our offer is not answered yet
   bool update_queued = false;  // streams changed meanwhile: offer again after the answer

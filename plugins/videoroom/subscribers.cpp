@@ -209,8 +209,9 @@ VideoRoomPlugin::Reply VideoRoomPlugin::update_subscription(HandleId handle, con
 
 void VideoRoomPlugin::set_subscriber_active(Room& room, Subscriber& sub, bool active, bool restart) {
   sub.started = active;
-  std::vector<bool> on;  // by the subscriber's mindex: started and `send` for that mid
-  for (const SubscribedStream& s : sub.streams) on.push_back(active && s.send);
+  // A target forwards only once the PeerConnection is up: see setup_media.
+  std::vector<bool> on;  // by the subscriber's mindex: started, PeerConnection up, and `send` for that mid
+  for (const SubscribedStream& s : sub.streams) on.push_back(active && sub.media_up && s.send);
   room.media->post([handle = sub.handle, on, restart](Routes& routes) {
     for (auto& [publisher, route] : routes.publishers)
       for (auto& stream : route.streams)
@@ -323,7 +324,7 @@ VideoRoomPlugin::Reply VideoRoomPlugin::switch_streams(HandleId handle, const js
     s.feed_handle = c.publisher->handle;
     s.source = *c.source;
     room->media->post([handle, mindex = s.mindex, publisher = s.feed_handle, pub_mindex = s.source.mindex,
-                       fallback = forwarder_for(s), active = sub.started && s.send](Routes& routes) {
+                       fallback = forwarder_for(s), active = sub.started && sub.media_up && s.send](Routes& routes) {
       routes.move_target(handle, mindex, publisher, pub_mindex, fallback, active);
     });
   }
