@@ -141,6 +141,20 @@ std::map<double, double> forwarding_histogram(const std::string& url) {
   return buckets;
 }
 
+// The sum of a metric's samples whose labels contain `labels` (e.g. `direction="in"`; "" for all).
+double metric_sum(const std::string& page, const std::string& name, const std::string& labels) {
+  double sum = 0;
+  std::istringstream in(page);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(name, 0) != 0 || line.size() <= name.size() || (line[name.size()] != '{' && line[name.size()] != ' '))
+      continue;
+    auto space = line.rfind(' ');
+    if (space == std::string::npos || (!labels.empty() && line.find(labels) > space)) continue;
+    sum += std::stod(line.substr(space + 1));
+  }
+  return sum;
+}
+
 // p in (0, 1]: the upper bound (µs) of the bucket holding that quantile of the window's samples.
 double histogram_quantile_us(const std::map<double, double>& before, const std::map<double, double>& after, double p) {
   double total = after.empty() ? 0 : after.rbegin()->second - (before.empty() ? 0 : before.rbegin()->second);
@@ -151,6 +165,68 @@ double histogram_quantile_us(const std::map<double, double>& before, const std::
     if (in_window >= p * total) return std::isinf(upper) ? -1 : upper * 1e6;
   }
   return -1;
+}
+
+// Who lost what, per receiver and packet (from the trailer sequence, so the same for any server):
+//   server_skipped: the server's RTP numbering closed over it (the packet after the hole came with
+//                   the next RTP sequence number): the server chose not to send it;
+//   upstream:       every receiver of its source missed it: lost before the fan-out (publisher ->
+//                   server, or the server's input), which the server's counters tell apart;
+//   in_transit:     some receivers got it and this one did not, with a hole in the RTP numbering:
+//                   lost after the server numbered it (its send, the kernel, the client's receive).
+// With a single receiver of a source, upstream and in_transit cannot be told apart: in_transit.
+struct LossSplit {
+  uint64_t server_skipped = 0, upstream = 0, in_transit = 0;  // receiver-packets
+  uint64_t upstream_distinct = 0;                             // publisher packets no receiver got
+};
+
+LossSplit split_loss(const std::vector<SourceSpan>& spans) {
+  struct Count {
+    uint64_t missed = 0, skipped = 0;
+  };
+  std::map<uint32_t, std::vector<const SourceSpan*>> by_source;
+  std::map<std::pair<uint32_t, uint32_t>, Count> misses;
+  for (const SourceSpan& s : spans) {
+    by_source[s.source].push_back(&s);
+    for (uint32_t seq : s.missing) ++misses[{s.source, seq}].missed;
+    for (uint32_t seq : s.skipped) ++misses[{s.source, seq}].skipped;
+  }
+  LossSplit out;
+  for (const auto& [key, count] : misses) {
+    out.server_skipped += count.skipped;
+    if (count.missed == 0) continue;
+    uint64_t covered = 0;
+    for (const SourceSpan* s : by_source[key.first]) covered += s->first <= key.second && key.second <= s->highest;
+    if (covered >= 2 && count.missed == covered) {
+      out.upstream += count.missed;
+      ++out.upstream_distinct;
+    } else {
+      out.in_transit += count.missed;
+    }
+  }
+  return out;
+}
+
+// The first gap events (one per source and sequence, with how many receivers saw it), times in
+// ms from the start of the measured window (negative: during setup or warm-up).
+json gap_events(const std::vector<GapEvent>& gaps, uint64_t window_start_ns, size_t limit) {
+  std::map<std::pair<uint32_t, uint32_t>, std::pair<GapEvent, uint64_t>> first;
+  for (const GapEvent& g : gaps) {
+    auto [it, fresh] = first.try_emplace({g.source, g.first_missing}, g, 0);
+    if (g.at_ns < it->second.first.at_ns) it->second.first = g;
+    ++it->second.second;
+  }
+  std::vector<std::pair<GapEvent, uint64_t>> sorted;
+  for (auto& [key, v] : first) sorted.push_back(v);
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first.at_ns < b.first.at_ns; });
+  json out = json::array();
+  for (size_t i = 0; i < sorted.size() && i < limit; ++i) {
+    const auto& [g, receivers] = sorted[i];
+    out.push_back({{"source", g.source}, {"sequence", g.first_missing}, {"count", g.count}, {"receivers", receivers},
+                   {"t_ms", (static_cast<double>(g.at_ns) - static_cast<double>(window_start_ns)) / 1e6},
+                   {"rtp_seq", g.rtp_seq}, {"prev_rtp_seq", g.prev_rtp_seq}});
+  }
+  return out;
 }
 
 // Runs f(0..count-1) on `threads` threads; returns the failures' messages. Items not started by
@@ -416,6 +492,7 @@ class Run {
     ProcSample cpu0 = sample(o_.pid);
     double self0 = self_cpu_s();
     auto t0 = Clock::now();
+    uint64_t window_start_ns = now_ns();
     Peer::measuring = true;
     progress("measuring for " + std::to_string(o_.duration) + " s");
     std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(o_.duration * 1000)));
@@ -435,6 +512,7 @@ class Run {
 
     ReceiveTotals all;
     for (Peer* p : receivers_) all.add(p->totals());
+    LossSplit split = split_loss(all.spans);
     double server_cpu = cpu1.cpu_s - cpu0.cpu_s;
     double pps = static_cast<double>(all.window_packets) / window;
     // What the server had to send in the window: every packet published, once per subscriber
@@ -495,17 +573,54 @@ class Run {
         {"lost_packets", all.lost},
         {"loss_pct", all.expected ? 100.0 * static_cast<double>(all.lost) / static_cast<double>(all.expected) : 0},
         {"server_seq_gaps", all.seq_gaps},
+        // Of lost_packets (see LossSplit; the rest, if any: mixes and lists over their bound).
+        {"lost_server_skipped", split.server_skipped},
+        {"lost_upstream", split.upstream},
+        {"lost_upstream_distinct", split.upstream_distinct},
+        {"lost_in_transit", split.in_transit},
+        {"loss_events", gap_events(all.gaps, window_start_ns, 40)},
         {"client_send_failures", send_failures},
         {"udp_rcvbuf_drops", drops.rcvbuf - drops_at_start_.rcvbuf},
         {"udp_sndbuf_drops", drops.sndbuf - drops_at_start_.sndbuf},
         {"untagged_packets", all.untagged},
         {"loadgen_cpu_fraction", (self1 - self0) / window},
     };
+    if (!o_.metrics_url.empty() && o_.scenario != "audiobridge") r["upstream_leg"] = upstream_leg();
     if (o_.scenario == "audiobridge" && server_cpu > 0)
       r["participants_per_core"] = static_cast<double>(o_.talkers + o_.listeners) / (server_cpu / window);
     progress("done: " + std::to_string(all.window_packets) + " packets received in " + std::to_string(window) +
              " s, server CPU " + std::to_string(server_cpu) + " s, loss " + r["loss_pct"].dump() + " %");
     return r;
+  }
+
+  // The publisher -> server leg over the whole run, from the server's own counters: the clients
+  // stop sending, the last packets land, then what every publisher sent is compared with what
+  // the server received (its RTP in counts only packets that passed SRTP and were placed on a
+  // stream; RTP in of a videoroom is only the publishers', subscribers send none).
+  json upstream_leg() {
+    for (auto& p : pacers_) p->stop();
+    std::this_thread::sleep_for(300ms);
+    uint64_t sent = 0, failed = 0;
+    for (auto& p : peers_) {
+      sent += p->sent_packets();
+      failed += p->send_failures();
+    }
+    std::string page;
+    try {
+      page = http_get(o_.metrics_url, 5s);
+    } catch (const std::exception& e) {
+      return {{"error", e.what()}};
+    }
+    double received = metric_sum(page, "junction_rtp_packets_total", "direction=\"in\"");
+    return {{"client_sent", sent},
+            {"client_send_failures", failed},
+            {"server_received", received},
+            {"not_received", static_cast<double>(sent) - received},
+            {"server_dropped_srtp", metric_sum(page, "junction_dropped_packets_total", "reason=\"srtp\"")},
+            {"server_dropped_unknown_ssrc", metric_sum(page, "junction_dropped_packets_total", "reason=\"unknown_ssrc\"")},
+            {"server_dropped_unparseable", metric_sum(page, "junction_dropped_packets_total", "reason=\"unparseable\"")},
+            {"server_nacks_sent", metric_sum(page, "junction_nacks_total", "direction=\"out\"")},
+            {"server_rtp_sent", metric_sum(page, "junction_rtp_packets_total", "direction=\"out\"")}};
   }
 
   Options o_;

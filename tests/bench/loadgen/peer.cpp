@@ -14,6 +14,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr uint32_t kMaxTracked = 1u << 16;  // sequence numbers tracked per source (~10 min of video)
+constexpr size_t kMaxGapEvents = 64;        // per peer: enough to see when and where loss happened
+constexpr size_t kMaxMissingListed = 4096;  // per receiver and source: for the split of the loss
+constexpr size_t kMaxSkipRanges = 256;      // per receiver and source
 constexpr uint32_t kMixSource = 0x80000000;  // sources_ key for untagged streams: | m-line
 constexpr std::string_view kAudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
 
@@ -35,6 +38,8 @@ void ReceiveTotals::add(const ReceiveTotals& o) {
   seq_gaps += o.seq_gaps;
   untagged += o.untagged;
   latency_us.insert(latency_us.end(), o.latency_us.begin(), o.latency_us.end());
+  gaps.insert(gaps.end(), o.gaps.begin(), o.gaps.end());
+  spans.insert(spans.end(), o.spans.begin(), o.spans.end());
 }
 
 Peer::Peer(transports::MediaWorker& worker, uint64_t id, const transports::PeerConnectionConfig& config,
@@ -188,20 +193,22 @@ void Peer::send_due(Clock::time_point now) {
   }
 }
 
-void Peer::track(SourceTrack& t, uint32_t seq) {
+uint32_t Peer::track(SourceTrack& t, uint32_t seq) {
   if (t.seen.empty()) {
     t.first = t.highest = seq;
     t.seen.assign(1024, false);
   }
-  if (seq < t.first) return;  // from before the first packet we saw: not counted either way
+  if (seq < t.first) return 0;  // from before the first packet we saw: not counted either way
   uint32_t offset = seq - t.first;
-  if (offset >= kMaxTracked) return;
+  if (offset >= kMaxTracked) return 0;
+  uint32_t skipped = seq > t.highest + 1 ? seq - t.highest - 1 : 0;
   if (offset >= t.seen.size()) t.seen.resize(std::min<size_t>(kMaxTracked, std::max<size_t>(offset + 1, t.seen.size() * 2)), false);
   if (!t.seen[offset]) {
     t.seen[offset] = true;
     ++t.distinct;
   }
   t.highest = std::max(t.highest, seq);
+  return skipped;
 }
 
 void Peer::on_rtp(const media::IncomingRtp& p) {
@@ -216,6 +223,7 @@ void Peer::on_rtp(const media::IncomingRtp& p) {
   // with an old number and are not gaps).
   uint16_t seq = p.rtp.sequence();
   auto [it, fresh] = last_seq_.try_emplace(p.mindex, seq);
+  uint16_t prev_seq = it->second;
   if (!fresh) {
     auto diff = static_cast<int16_t>(seq - it->second);
     if (diff > 1) received_.seq_gaps += static_cast<uint64_t>(diff - 1);
@@ -224,7 +232,13 @@ void Peer::on_rtp(const media::IncomingRtp& p) {
 
   auto trailer = Trailer::read(p.rtp.payload());
   if (trailer) {
-    track(sources_[trailer->source], trailer->sequence);
+    SourceTrack& t = sources_[trailer->source];
+    if (uint32_t skipped = track(t, trailer->sequence); skipped > 0) {
+      if (!fresh && static_cast<uint16_t>(seq - prev_seq) == 1 && t.skipped.size() < kMaxSkipRanges)
+        t.skipped.emplace_back(trailer->sequence - skipped, skipped);
+      if (received_.gaps.size() < kMaxGapEvents)
+        received_.gaps.push_back({trailer->source, trailer->sequence - skipped, skipped, now, seq, prev_seq});
+    }
     if (window && now > trailer->sent_ns) received_.latency_us.push_back(static_cast<uint32_t>((now - trailer->sent_ns) / 1000));
   } else {
     // A mixer's output: track by m-line and the server's sequence, unwrapped.
@@ -253,6 +267,18 @@ ReceiveTotals Peer::totals() {
       uint64_t expected = std::min<uint64_t>(uint64_t{t.highest} - t.first + 1, kMaxTracked);
       out.expected += expected;
       out.lost += expected - t.distinct;
+      if (source & kMixSource) continue;
+      SourceSpan span{source, t.first, static_cast<uint32_t>(t.first + expected - 1), {}, {}};
+      auto skipped = [&t](uint32_t seq) {
+        return std::any_of(t.skipped.begin(), t.skipped.end(),
+                           [seq](const auto& r) { return seq >= r.first && seq - r.first < r.second; });
+      };
+      for (uint32_t i = 0; i < expected; ++i) {
+        if (t.seen[i]) continue;
+        auto& list = skipped(t.first + i) ? span.skipped : span.missing;
+        if (list.size() < kMaxMissingListed) list.push_back(t.first + i);
+      }
+      out.spans.push_back(std::move(span));
     }
   });
   return out;
@@ -284,6 +310,10 @@ Pacer::~Pacer() {
 
 void Pacer::add(Peer* peer) {
   worker_.run_sync([&] { peers_.push_back(peer); });
+}
+
+void Pacer::stop() {
+  worker_.run_sync([&] { peers_.clear(); });
 }
 
 void Pacer::remove(Peer* peer) {

@@ -24,6 +24,25 @@
 
 namespace junction::loadgen {
 
+// A forward jump in one source's trailer sequence as a receiver saw it: `count` packets from
+// `first_missing` not (yet) received when the packet after them came (a later arrival of one of
+// them is not undone here: the loss figure itself comes from the distinct packets seen).
+struct GapEvent {
+  uint32_t source = 0, first_missing = 0, count = 0;
+  uint64_t at_ns = 0;        // now_ns() when the packet after the gap arrived
+  uint16_t rtp_seq = 0;      // the server's RTP sequence number of that packet
+  uint16_t prev_rtp_seq = 0; // and of the previous packet on that m-line
+};
+
+// One receiver's view of one source: the trailer sequence range it saw and the holes in it.
+// `skipped` holds the holes the server's RTP numbering closed over (the packet after them came
+// with the next RTP sequence number): packets the server chose not to send, numbering on without
+// them, which RTCP and NACK cannot see. `missing` holds the other holes.
+struct SourceSpan {
+  uint32_t source = 0, first = 0, highest = 0;
+  std::vector<uint32_t> missing, skipped;  // bounded: kMaxMissingListed each
+};
+
 // What one peer received, merged across peers at the end.
 struct ReceiveTotals {
   uint64_t packets = 0;          // every RTP packet delivered by SRTP
@@ -32,6 +51,8 @@ struct ReceiveTotals {
   uint64_t seq_gaps = 0;         // server-assigned RTP sequence jumps (forward) per m-line
   uint64_t untagged = 0;         // packets without a trailer (expected only from a mixer)
   std::vector<uint32_t> latency_us;  // send -> receive, inside the window
+  std::vector<GapEvent> gaps;        // bounded per peer (kMaxGapEvents)
+  std::vector<SourceSpan> spans;     // tagged sources only (mixes are one receiver's own)
   void add(const ReceiveTotals& other);
 };
 
@@ -95,9 +116,11 @@ class Peer {
     uint32_t first = 0, highest = 0;
     uint64_t distinct = 0;
     std::vector<bool> seen;  // by sequence - first (bounded by kMaxTracked)
+    std::vector<std::pair<uint32_t, uint32_t>> skipped;  // (first, count): see SourceSpan; bounded
   };
   void on_rtp(const media::IncomingRtp& packet);
-  void track(SourceTrack& t, uint32_t seq);
+  // Returns how many sequence numbers were skipped ahead of `seq` (0: in order or late).
+  uint32_t track(SourceTrack& t, uint32_t seq);
   void notify();
 
   transports::MediaWorker& worker_;
@@ -130,6 +153,7 @@ class Pacer {
   ~Pacer();
   void add(Peer* peer);     // any thread
   void remove(Peer* peer);  // any thread; the peer gets no call after it returns
+  void stop();              // any thread: no peer is called any more
 
  private:
   transports::MediaWorker& worker_;

@@ -36,6 +36,13 @@ ROWS = [
     ("in-server forwarding latency p50, at most (µs; Junction's own histogram)", ("server_forwarding_latency_us", "p50"), "{:.0f}", True),
     ("in-server forwarding latency p99, at most (µs; Junction's own histogram)", ("server_forwarding_latency_us", "p99"), "{:.0f}", True),
     ("loss (%)", ("loss_pct",), "{:.3f}", True),
+    ("lost packets (receiver × packet, whole run)", ("lost_packets",), "{:.0f}", True),
+    ("… not sent by the server (its RTP numbering closed over them)", ("lost_server_skipped",), "{:.0f}", True),
+    ("… missed by every receiver (lost before the fan-out)", ("lost_upstream",), "{:.0f}", True),
+    ("… lost after the server numbered them (its send, the kernel, the client)", ("lost_in_transit",), "{:.0f}", True),
+    ("publisher → server: sent by the clients, not received by the server (Junction's counters)",
+     ("upstream_leg", "not_received"), "{:.0f}", True),
+    ("RTP sequence gaps seen by the receivers", ("server_seq_gaps",), "{:.0f}", True),
     ("UDP datagrams dropped, full socket buffers (whole machine, whole run)", ("udp_rcvbuf_drops",), "{:.0f}", True),
     ("packets the client failed to send", ("client_send_failures",), "{:.0f}", True),
     ("load generator CPU, share of one core", ("loadgen_cpu_fraction",), "{:.2f}", None),
@@ -190,7 +197,12 @@ def main():
         "is near one full core its delays dominate, and it then also loses packets itself (full socket "
         "buffers): \"packets to send\" (published × subscribers) is what the server had to send "
         "whatever the client managed to receive, and is the denominator of the CPU figures. Loss is per source from the trailer sequence "
-        "(server-independent); server CPU covers everything the server did in the window (ICE, DTLS "
+        "(server-independent), over the whole run, and split per lost packet and receiver: not sent by the "
+        "server (the packet after the hole came with the next RTP sequence number, so RTCP and NACK never "
+        "saw it), missed by every receiver of its source (lost before the fan-out; for Junction its own "
+        "counters on /metrics then tell the publisher → server leg apart: packets the publishers sent "
+        "minus the RTP packets the server accepted, read after the publishers stop), or lost after the "
+        "server numbered it; server CPU covers everything the server did in the window (ICE, DTLS "
         "keepalives, RTCP, SRTP both ways, forwarding).",
         "",
     ]
