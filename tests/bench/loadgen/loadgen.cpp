@@ -125,9 +125,18 @@ double percentile(std::vector<T> v, double p) {
 
 // The junction_forwarding_latency_seconds histogram of a metrics page, summed over the media
 // workers: cumulative count per `le` bound (seconds; +Inf as infinity).
+// An unreachable page (a server starved on a busy machine) gives no histogram, not a failed run:
+// the figure is then absent and the rest of the run stands.
 std::map<double, double> forwarding_histogram(const std::string& url) {
   std::map<double, double> buckets;
-  std::istringstream page(http_get(url, std::chrono::seconds(5)));
+  std::string text;
+  try {
+    text = http_get(url, std::chrono::seconds(5));
+  } catch (const std::exception& e) {
+    std::cerr << "[loadgen] no forwarding latency histogram: " << e.what() << std::endl;
+    return buckets;
+  }
+  std::istringstream page(text);
   const std::string prefix = "junction_forwarding_latency_seconds_bucket{";
   for (std::string line; std::getline(page, line);) {
     if (line.rfind(prefix, 0) != 0) continue;
@@ -566,7 +575,7 @@ class Run {
         // Junction's own histogram over the window (bucket upper bounds, so "at most"; -1: above
         // the last bound); absent for a server without it.
         {"server_forwarding_latency_us",
-         latency1.empty() ? json(nullptr)
+         latency0.empty() || latency1.empty() ? json(nullptr)
                           : json{{"samples", latency1.rbegin()->second - (latency0.empty() ? 0 : latency0.rbegin()->second)},
                                  {"p50", histogram_quantile_us(latency0, latency1, 0.5)},
                                  {"p99", histogram_quantile_us(latency0, latency1, 0.99)}}},
