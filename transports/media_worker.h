@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/media/payload_store.h"
 #include "transports/forwarding_latency.h"
 
 namespace junction::transports {
@@ -42,10 +43,13 @@ class MediaWorker {
   // Written by this worker's thread, readable from any (transports/forwarding_latency.h).
   ForwardingLatency& forwarding_latency() { return forwarding_latency_; }
   const ForwardingLatency& forwarding_latency() const { return forwarding_latency_; }
+  // Payload bytes the NACK histories of this worker's PeerConnections share (worker thread only).
+  media::PayloadStore& payload_store() { return payload_store_; }
 
  private:
   int index_;
   ForwardingLatency forwarding_latency_;
+  media::PayloadStore payload_store_;  // keeps bytes as long as the longest NACK history (1 s)
   std::unique_ptr<ContextLoop> loop_;  // made and used on the worker's thread
   GMainContext* context_ = nullptr;
   std::thread thread_;

@@ -56,6 +56,10 @@ constexpr std::string_view kAudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-aud
 constexpr std::string_view kRidUri = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
 constexpr std::string_view kRepairedRidUri = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
 constexpr size_t kSrtpHeadroom = 148;  // SrtpSession::kRtcpTrailerRoom: room for the SRTP/SRTCP trailer
+constexpr std::chrono::milliseconds kNackHistory{1000};  // what a send stream can retransmit
+// Bytes at the start of a payload kept per peer in its NACK history (a VP8 descriptor, which a
+// forwarder rewrites per subscriber, is at most 6); the rest goes to the worker's shared store.
+constexpr size_t kOwnPayloadPrefix = 16;
 
 }  // namespace
 
@@ -82,7 +86,7 @@ struct PeerConnection::SendStream {
   int rtx_payload_type = -1;
   uint16_t rtx_sequence = 0;
   uint32_t clock_rate = 90000;
-  // Video only (audio is not retransmitted): 512 packets, ~0.75 MB, a few seconds of video.
+  // Video only (audio is not retransmitted): up to 512 packets or kNackHistory.
   std::optional<media::RetransmissionCache> cache;
   uint64_t packets = 0, octets = 0;
   uint32_t nacked_this_second = 0;  // sequence numbers the peer reported lost
@@ -274,8 +278,9 @@ void PeerConnection::set_local_description(const media::SessionDescription& loca
     if (media::sends(m.direction) && !line.rejected && !ssrcs.empty()) {
       if (!line.send) line.send = std::make_unique<SendStream>();
       // NACKs for video only; a second of history (what a receiver's jitter buffer still waits
-      // for), which at 1.2 Mbit/s keeps ~150 kB per subscriber in the cache's ring.
-      if (line.kind == MediaKind::kVideo && !line.send->cache) line.send->cache.emplace(512, std::chrono::milliseconds(1000));
+      // for). Payloads go to the worker's shared store: a fan-out keeps them once.
+      if (line.kind == MediaKind::kVideo && !line.send->cache)
+        line.send->cache.emplace(512, kNackHistory, &worker_.payload_store());
       line.send->ssrc = ssrcs.front();
       for (const auto& group : m.ssrc_groups)
         if (group.semantics == "FID" && group.ssrcs.size() == 2 && group.ssrcs[0] == line.send->ssrc)
@@ -648,11 +653,14 @@ bool PeerConnection::send_rtp(int mindex, std::span<const uint8_t> packet, std::
   auto payload = source->payload();
   if (length + payload.size() + kSrtpHeadroom > tx_.size()) return false;
   std::memcpy(tx_.data() + length, payload.data(), payload.size());
+  // The header and the start of the payload (a descriptor a forwarder may rewrite per
+  // subscriber) are this peer's own; the rest is what every subscriber of the source gets.
+  const size_t own = length + kOwnPayloadPrefix;
   length += payload.size();
   std::span<uint8_t> plain(tx_.data(), length);
   media::rtp_set_ssrc(plain, stream.ssrc);
   auto now = Clock::now();
-  if (stream.cache) stream.cache->store(plain, source->sequence(), now);
+  if (stream.cache) stream.cache->store(plain, source->sequence(), now, own);
   stream.packets++;
   stream.octets += payload.size();
   stream.last_timestamp = source->timestamp();
@@ -669,28 +677,28 @@ bool PeerConnection::send_rtp(int mindex, std::span<const uint8_t> packet, std::
 
 void PeerConnection::retransmit(SendStream& stream, uint16_t seq) {
   if (!stream.cache) return;
-  auto stored = stream.cache->find(seq, Clock::now());
-  if (stored.empty() || stored.size() + 2 + kSrtpHeadroom > tx_.size()) return;
-  size_t length = 0;
-  if (stream.rtx_payload_type >= 0 && stream.rtx_ssrc != 0) {
+  const bool rtx = stream.rtx_payload_type >= 0 && stream.rtx_ssrc != 0;
+  // RTX: two bytes of room in front, where the header moves to make room for the original
+  // sequence number.
+  const size_t room = rtx ? 2 : 0;
+  size_t length =
+      stream.cache->find(seq, Clock::now(), std::span<uint8_t>(tx_).subspan(room, tx_.size() - room - kSrtpHeadroom));
+  if (length == 0) return;
+  if (rtx) {
     // RFC 4588: original sequence number first, then the original payload, on the RTX SSRC.
-    auto original = media::RtpPacket::parse(stored);
+    // What we store never has padding (send_rtp drops it), so the payload runs to the end.
+    auto original = media::RtpPacket::parse(std::span<const uint8_t>(tx_.data() + 2, length));
     if (!original) return;
     size_t header = original->header_size();
-    std::memcpy(tx_.data(), stored.data(), header);
+    std::memmove(tx_.data(), tx_.data() + 2, header);
     tx_[header] = static_cast<uint8_t>(seq >> 8);
     tx_[header + 1] = static_cast<uint8_t>(seq);
-    auto payload = original->payload();
-    std::memcpy(tx_.data() + header + 2, payload.data(), payload.size());
-    length = header + 2 + payload.size();
+    length += 2;
     tx_[0] &= static_cast<uint8_t>(~0x20);
     std::span<uint8_t> out(tx_.data(), length);
     media::rtp_set_payload_type(out, static_cast<uint8_t>(stream.rtx_payload_type));
     media::rtp_set_ssrc(out, stream.rtx_ssrc);
     media::rtp_set_sequence(out, stream.rtx_sequence++);
-  } else {
-    std::memcpy(tx_.data(), stored.data(), stored.size());
-    length = stored.size();
   }
   size_t protected_length = srtp_out_->protect_rtp(tx_.data(), length, tx_.size());
   if (protected_length == 0) return;

@@ -15,17 +15,23 @@ size_t slot_count(size_t capacity) {
 
 }  // namespace
 
-RetransmissionCache::RetransmissionCache(size_t capacity, std::chrono::milliseconds max_age)
+RetransmissionCache::RetransmissionCache(size_t capacity, std::chrono::milliseconds max_age, PayloadStore* shared)
     : slots_(slot_count(capacity)),
       ring_(std::make_unique_for_overwrite<uint8_t[]>(slots_.size() * kMaxPacket)),
       ring_size_(static_cast<uint32_t>(slots_.size() * kMaxPacket)),
-      max_age_(max_age) {}
+      max_age_(max_age),
+      shared_(shared) {}
 
 void RetransmissionCache::store(std::span<const uint8_t> packet, uint16_t seq,
-                                std::chrono::steady_clock::time_point now) {
+                                std::chrono::steady_clock::time_point now, size_t own) {
   if (packet.empty() || packet.size() > kMaxPacket) {
     ++dropped_;
     return;
+  }
+  PayloadStore::Ref rest;
+  if (shared_ && own < packet.size()) {
+    rest = shared_->put(packet.subspan(own), now);
+    if (rest.size != 0) packet = packet.first(own);
   }
   const auto size = static_cast<uint32_t>(packet.size());
   // Start a new lap once this one began max_age ago: the bytes at the start of the ring are
@@ -33,7 +39,7 @@ void RetransmissionCache::store(std::span<const uint8_t> packet, uint16_t seq,
   if (head_ > 0 && (head_ + size > ring_size_ || now - lap_started_ > max_age_)) next_lap();
   if (head_ == 0) lap_started_ = now;
   std::memcpy(&ring_[head_], packet.data(), size);
-  slots_[seq & (slots_.size() - 1)] = Slot{now, head_, lap_, seq, static_cast<uint16_t>(size)};
+  slots_[seq & (slots_.size() - 1)] = Slot{now, head_, lap_, seq, static_cast<uint16_t>(size), rest};
   head_ += size;
   footprint_ = std::max<size_t>(footprint_, head_);
 }
@@ -46,15 +52,23 @@ void RetransmissionCache::next_lap() {
   }
 }
 
-std::span<const uint8_t> RetransmissionCache::find(
-    uint16_t seq, std::chrono::steady_clock::time_point now) const {
+size_t RetransmissionCache::find(uint16_t seq, std::chrono::steady_clock::time_point now,
+                                 std::span<uint8_t> out) const {
   const Slot& slot = slots_[seq & (slots_.size() - 1)];
-  if (slot.lap == 0 || slot.seq != seq) return {};
-  if (now - slot.stored_at > max_age_) return {};
+  if (slot.lap == 0 || slot.seq != seq) return 0;
+  if (now - slot.stored_at > max_age_) return 0;
   // Written in this lap, or in the previous one beyond where this lap has written so far.
   const bool intact = slot.lap == lap_ || (slot.lap + 1 == lap_ && slot.offset >= head_);
-  if (!intact) return {};
-  return {&ring_[slot.offset], slot.size};
+  if (!intact) return 0;
+  std::span<const uint8_t> rest;
+  if (slot.shared.size != 0) {
+    rest = shared_->get(slot.shared);
+    if (rest.empty()) return 0;
+  }
+  if (size_t{slot.size} + rest.size() > out.size()) return 0;
+  std::memcpy(out.data(), &ring_[slot.offset], slot.size);
+  if (!rest.empty()) std::memcpy(out.data() + slot.size, rest.data(), rest.size());
+  return slot.size + rest.size();
 }
 
 void RetransmissionCache::clear() {

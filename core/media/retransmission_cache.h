@@ -5,16 +5,22 @@
 // Packets are copied back to back into a byte ring, found through `capacity` index slots picked
 // by the sequence number. The ring starts over from its beginning once the packet there is older
 // than max_age (or the end is reached), so the memory a stream touches follows its bitrate x
-// max_age (~150 kB for 1.2 Mbit/s and 1 s) instead of capacity x the largest packet: a fan-out
-// keeps one cache per subscriber, and fixed 1500-byte slots made it ~770 kB each. The ring is
-// allocated once (capacity x kMaxPacket bytes of address space, left untouched beyond what is
-// used). One cache per sending SSRC, owned by its stream, used on one worker thread.
+// max_age instead of capacity x the largest packet. The ring is allocated once (capacity x
+// kMaxPacket bytes of address space, left untouched beyond what is used).
+//
+// With a PayloadStore (the media worker's), the caller says where a packet's own bytes end (its
+// header, the payload descriptor a forwarder may have rewritten) and the rest, the same for every
+// subscriber of a fan-out, goes to the shared store: the ring then holds ~40 bytes per packet
+// (~5 kB per second of 1.2 Mbit/s video instead of ~150 kB). One cache per sending SSRC, owned by
+// its stream, used on its worker's thread.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <vector>
+
+#include "core/media/payload_store.h"
 
 namespace junction::media {
 
@@ -25,20 +31,24 @@ class RetransmissionCache {
   // `capacity` (index slots: packets findable at most) is rounded up to a power of two (at most
   // 65536) so that slots stay a whole fraction of the 16-bit sequence space and a wrap never
   // evicts a recent packet early.
+  // `shared` (may be null: everything in the ring) must outlive the cache and keep bytes at
+  // least max_age.
   explicit RetransmissionCache(size_t capacity = 1024,
-                               std::chrono::milliseconds max_age = std::chrono::milliseconds(1000));
+                               std::chrono::milliseconds max_age = std::chrono::milliseconds(1000),
+                               PayloadStore* shared = nullptr);
 
-  // Copies `packet` (the plain RTP bytes as sent, before SRTP) under `seq`. Packets larger than
-  // kMaxPacket or empty are not stored (counted in dropped()).
-  void store(std::span<const uint8_t> packet, uint16_t seq,
-             std::chrono::steady_clock::time_point now);
-  // The stored bytes for `seq`, or empty if never stored, overwritten, or older than max_age.
-  // The span is valid until the next store() into the same slot.
-  std::span<const uint8_t> find(uint16_t seq, std::chrono::steady_clock::time_point now) const;
+  // Copies `packet` (the plain RTP bytes as sent, before SRTP) under `seq`: its first `own`
+  // bytes into the ring, the rest into the shared store (all of it into the ring without one).
+  // Packets larger than kMaxPacket or empty are not stored (counted in dropped()).
+  void store(std::span<const uint8_t> packet, uint16_t seq, std::chrono::steady_clock::time_point now,
+             size_t own = kMaxPacket);
+  // Copies the stored bytes for `seq` into `out` and returns their size; 0 if never stored,
+  // overwritten, older than max_age, gone from the shared store, or larger than `out`.
+  size_t find(uint16_t seq, std::chrono::steady_clock::time_point now, std::span<uint8_t> out) const;
 
   size_t capacity() const { return slots_.size(); }
   uint64_t dropped() const { return dropped_; }
-  // The most of the ring ever used: the bytes of memory the cache really touched.
+  // The most of the ring ever used: the bytes of memory the cache itself really touched.
   size_t footprint() const { return footprint_; }
   void clear();
 
@@ -48,7 +58,8 @@ class RetransmissionCache {
     uint32_t offset = 0;  // in the ring
     uint32_t lap = 0;     // which pass over the ring wrote it (0: empty)
     uint16_t seq = 0;
-    uint16_t size = 0;
+    uint16_t size = 0;  // in the ring
+    PayloadStore::Ref shared;  // the rest of the packet
   };
 
   std::vector<Slot> slots_;
@@ -58,6 +69,7 @@ class RetransmissionCache {
   uint32_t lap_ = 1;
   std::chrono::steady_clock::time_point lap_started_;
   std::chrono::milliseconds max_age_;
+  PayloadStore* shared_;
   uint64_t dropped_ = 0;
   size_t footprint_ = 0;
 

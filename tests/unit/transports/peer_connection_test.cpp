@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -194,6 +195,43 @@ TEST_F(PeerConnectionPair, OffererAndAnswererExchangeMediaBothWays) {
   EXPECT_EQ(a_seen_.closed_reason, "test over");
   ASSERT_TRUE(b_seen_.wait([&] { return !b_seen_.closed_reason.empty(); }));
   EXPECT_NE(b_seen_.closed_reason.find("DTLS"), std::string::npos) << b_seen_.closed_reason;
+}
+
+TEST_F(PeerConnectionPair, NackedVideoIsRetransmittedOverRtxFromTheHistory) {
+  negotiate();
+  ASSERT_TRUE(a_seen_.wait([&] { return a_seen_.connected; })) << a_seen_.closed_reason;
+  ASSERT_TRUE(b_seen_.wait([&] { return b_seen_.connected; })) << b_seen_.closed_reason;
+  // B must miss 105 while A's history keeps it: A sends 100..104 and 400..404 (B sees 105..399
+  // missing and NACKs them), then 105. A's history takes 105 (its own header, the payload in the
+  // worker's shared store) before SRTP, whose replay check refuses to send an index that far
+  // back (more than 128 behind), so 105 never leaves. B's NACK brings it back on the RTX stream
+  // (ssrc 3333, pt 97, a fresh SRTP index), which B unwraps to 2222/105.
+  worker_.run_sync([&] {
+    for (uint16_t seq : {100, 101, 102, 103, 104, 400, 401, 402, 403, 404, 105}) {
+      auto p = packet(96, seq, 0xDEADBEEF, static_cast<uint8_t>(seq));
+      EXPECT_EQ(a_->send_rtp(1, p), seq != 105) << seq;
+    }
+  });
+  auto has_105 = [&] {
+    return std::any_of(b_seen_.rtp.begin(), b_seen_.rtp.end(), [](const auto& r) { return std::get<2>(r) == 105; });
+  };
+  ASSERT_TRUE(b_seen_.wait(has_105, 5s)) << "no retransmission of 105 reached B";
+  {
+    std::lock_guard lock(b_seen_.mutex);
+    for (auto& [mindex, ssrc, seq, payload] : b_seen_.rtp) {
+      EXPECT_EQ(mindex, 1);
+      EXPECT_EQ(ssrc, 2222u);
+      EXPECT_EQ(payload, std::vector<uint8_t>(100, static_cast<uint8_t>(seq))) << seq;
+    }
+  }
+  nlohmann::json a_stats, b_stats;
+  worker_.run_sync([&] {
+    a_stats = a_->stats();
+    b_stats = b_->stats();
+  });
+  EXPECT_EQ(b_stats["counters"]["srtp_drops"], 0);
+  EXPECT_GE(a_stats["counters"]["nacks_in"], 1);
+  EXPECT_GE(a_stats["counters"]["retransmits"], 1);
 }
 
 TEST_F(PeerConnectionPair, FingerprintMismatchIsRefused) {

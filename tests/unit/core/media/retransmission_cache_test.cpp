@@ -18,10 +18,14 @@ std::vector<uint8_t> packet_for(uint16_t seq, size_t size = 100) {
   return p;
 }
 
-bool holds(const RetransmissionCache& cache, uint16_t seq, Clock::time_point now) {
-  auto found = cache.find(seq, now);
-  auto expected = packet_for(seq);
-  return std::vector<uint8_t>(found.begin(), found.end()) == expected;
+std::vector<uint8_t> found(const RetransmissionCache& cache, uint16_t seq, Clock::time_point now) {
+  std::vector<uint8_t> out(RetransmissionCache::kMaxPacket);
+  out.resize(cache.find(seq, now, out));
+  return out;
+}
+
+bool holds(const RetransmissionCache& cache, uint16_t seq, Clock::time_point now, size_t size = 100) {
+  return found(cache, seq, now) == packet_for(seq, size);
 }
 
 TEST(RetransmissionCache, StoresCopiesAndFindsThem) {
@@ -31,15 +35,15 @@ TEST(RetransmissionCache, StoresCopiesAndFindsThem) {
   cache.store(p, 10, t0);
   p[5] = 0xEE;  // the cache keeps its own copy
   EXPECT_TRUE(holds(cache, 10, t0 + 10ms));
-  EXPECT_TRUE(cache.find(11, t0).empty());
-  EXPECT_TRUE(cache.find(26, t0).empty());  // same slot, different seq
+  EXPECT_TRUE(found(cache, 11, t0).empty());
+  EXPECT_TRUE(found(cache, 26, t0).empty());  // same slot, different seq
 }
 
 TEST(RetransmissionCache, OverwrittenAfterCapacity) {
   RetransmissionCache cache(4);
   Clock::time_point t0{};
   for (uint16_t s = 0; s < 5; ++s) cache.store(packet_for(s), s, t0);
-  EXPECT_TRUE(cache.find(0, t0).empty());  // slot reused by 4
+  EXPECT_TRUE(found(cache, 0, t0).empty());  // slot reused by 4
   for (uint16_t s = 1; s < 5; ++s) EXPECT_TRUE(holds(cache, s, t0)) << s;
 }
 
@@ -55,7 +59,7 @@ TEST(RetransmissionCache, TooOldAfterMaxAge) {
   Clock::time_point t0{};
   cache.store(packet_for(1), 1, t0);
   EXPECT_TRUE(holds(cache, 1, t0 + 500ms));
-  EXPECT_TRUE(cache.find(1, t0 + 501ms).empty());
+  EXPECT_TRUE(found(cache, 1, t0 + 501ms).empty());
 }
 
 TEST(RetransmissionCache, SequenceWrap) {
@@ -68,7 +72,7 @@ TEST(RetransmissionCache, SequenceWrap) {
   for (uint32_t s = 3; s < 65536 + 3; ++s)
     cache.store(packet_for(static_cast<uint16_t>(s)), static_cast<uint16_t>(s), t0 + 1ms);
   for (uint16_t s : {64515, 65535, 0, 1, 2}) EXPECT_TRUE(holds(cache, s, t0 + 1ms)) << s;
-  EXPECT_TRUE(cache.find(64514, t0 + 1ms).empty());
+  EXPECT_TRUE(found(cache, 64514, t0 + 1ms).empty());
 }
 
 TEST(RetransmissionCache, OversizeAndEmptyAreNotStored) {
@@ -76,13 +80,13 @@ TEST(RetransmissionCache, OversizeAndEmptyAreNotStored) {
   Clock::time_point t0{};
   cache.store(packet_for(1, RetransmissionCache::kMaxPacket + 1), 1, t0);
   cache.store({}, 2, t0);
-  EXPECT_TRUE(cache.find(1, t0).empty());
-  EXPECT_TRUE(cache.find(2, t0).empty());
+  EXPECT_TRUE(found(cache, 1, t0).empty());
+  EXPECT_TRUE(found(cache, 2, t0).empty());
   EXPECT_EQ(cache.dropped(), 2u);
   cache.store(packet_for(3, RetransmissionCache::kMaxPacket), 3, t0);
-  EXPECT_EQ(cache.find(3, t0).size(), RetransmissionCache::kMaxPacket);
+  EXPECT_EQ(found(cache, 3, t0).size(), RetransmissionCache::kMaxPacket);
   cache.clear();
-  EXPECT_TRUE(cache.find(3, t0).empty());
+  EXPECT_TRUE(found(cache, 3, t0).empty());
 }
 
 TEST(RetransmissionCache, MemoryFollowsBitrateTimesMaxAge) {
@@ -94,9 +98,9 @@ TEST(RetransmissionCache, MemoryFollowsBitrateTimesMaxAge) {
   const auto end = t0 + 4990ms;
   EXPECT_LE(cache.footprint(), 102'000u);
   EXPECT_GE(cache.footprint(), 100'000u);
-  EXPECT_EQ(cache.find(499, end).size(), 1000u);
-  EXPECT_EQ(cache.find(400, end).size(), 1000u);  // 990 ms old
-  EXPECT_TRUE(cache.find(398, end).empty());      // older than max_age
+  EXPECT_EQ(found(cache, 499, end).size(), 1000u);
+  EXPECT_EQ(found(cache, 400, end).size(), 1000u);  // 990 ms old
+  EXPECT_TRUE(found(cache, 398, end).empty());      // older than max_age
 }
 
 TEST(RetransmissionCache, PacketOverwrittenByTheNextLapIsNotReturned) {
@@ -107,15 +111,80 @@ TEST(RetransmissionCache, PacketOverwrittenByTheNextLapIsNotReturned) {
   // The lap began more than 100 ms ago: the next packet goes to the start of the ring and its
   // 1,500 bytes cover half of packet 1, which is only 11 ms old.
   cache.store(packet_for(2, 1500), 2, t0 + 101ms);
-  EXPECT_TRUE(cache.find(1, t0 + 101ms).empty());
-  EXPECT_EQ(cache.find(2, t0 + 101ms).size(), 1500u);
+  EXPECT_TRUE(found(cache, 1, t0 + 101ms).empty());
+  EXPECT_EQ(found(cache, 2, t0 + 101ms).size(), 1500u);
   // Packets of the previous lap beyond what the new lap has written are still whole.
   RetransmissionCache other(16, 100ms);
   other.store(packet_for(0, 100), 0, t0);
   other.store(packet_for(1, 100), 1, t0 + 90ms);  // 100..199
   other.store(packet_for(2, 100), 2, t0 + 101ms);  // new lap: 0..99
   EXPECT_TRUE(holds(other, 1, t0 + 101ms));
-  EXPECT_TRUE(other.find(0, t0 + 101ms).empty());  // too old anyway, and overwritten
+  EXPECT_TRUE(found(other, 0, t0 + 101ms).empty());  // too old anyway, and overwritten
+}
+
+TEST(RetransmissionCache, FindCopiesOutOnlyWhatFits) {
+  RetransmissionCache cache(8);
+  Clock::time_point t0{};
+  cache.store(packet_for(1, 300), 1, t0);
+  std::vector<uint8_t> small(299);
+  EXPECT_EQ(cache.find(1, t0, small), 0u);
+  std::vector<uint8_t> exact(300);
+  EXPECT_EQ(cache.find(1, t0, exact), 300u);
+  EXPECT_EQ(exact, packet_for(1, 300));
+}
+
+// A fan-out: the same payload under different headers for many subscribers, each with its own
+// cache over one shared store.
+std::vector<uint8_t> subscriber_packet(uint16_t seq, uint8_t subscriber, uint8_t payload_byte, size_t size = 1000) {
+  std::vector<uint8_t> p(size, payload_byte);
+  for (size_t i = 0; i < 28; ++i) p[i] = static_cast<uint8_t>(subscriber + i);  // header + descriptor
+  p[2] = static_cast<uint8_t>(seq >> 8);
+  p[3] = static_cast<uint8_t>(seq);
+  return p;
+}
+
+TEST(RetransmissionCache, SharedPayloadsAreStoredOnceAndReturnedWhole) {
+  PayloadStore shared;
+  std::vector<RetransmissionCache> caches;
+  for (int i = 0; i < 3; ++i) caches.emplace_back(16, 1000ms, &shared);
+  Clock::time_point t0{};
+  for (uint16_t seq = 0; seq < 10; ++seq)
+    for (uint8_t sub = 0; sub < 3; ++sub)
+      caches[sub].store(subscriber_packet(seq, sub, static_cast<uint8_t>(seq)), seq, t0 + seq * 10ms, 28);
+  EXPECT_EQ(shared.stored(), 10u);  // one copy per payload, not per subscriber
+  EXPECT_EQ(shared.shared(), 20u);
+  EXPECT_LE(caches[0].footprint(), 10u * 28);
+  for (uint16_t seq = 0; seq < 10; ++seq)
+    for (uint8_t sub = 0; sub < 3; ++sub)
+      EXPECT_EQ(found(caches[sub], seq, t0 + 100ms), subscriber_packet(seq, sub, static_cast<uint8_t>(seq)))
+          << seq << " " << int{sub};
+}
+
+TEST(RetransmissionCache, PacketsShorterThanTheirOwnPartStayInTheRing) {
+  PayloadStore shared;
+  RetransmissionCache cache(16, 1000ms, &shared);
+  Clock::time_point t0{};
+  cache.store(packet_for(1, 20), 1, t0, 28);
+  cache.store(packet_for(2, 28), 2, t0, 28);
+  EXPECT_EQ(shared.stored(), 0u);
+  EXPECT_TRUE(holds(cache, 1, t0, 20));
+  EXPECT_TRUE(holds(cache, 2, t0, 28));
+}
+
+TEST(RetransmissionCache, GoneFromTheSharedStoreMeansNotFound) {
+  // The store recycles a chunk once its newest bytes are older than its max_age: a cache that
+  // keeps packets longer must then answer "not found", never bytes from a reused chunk.
+  PayloadStore shared(100ms);
+  RetransmissionCache cache(512, 10'000ms, &shared);
+  Clock::time_point t0{};
+  uint16_t seq = 0;
+  for (; seq < 70; ++seq) cache.store(subscriber_packet(seq, 0, static_cast<uint8_t>(seq)), seq, t0, 28);
+  // 70 x 972 bytes fill a 64 kB chunk and start a second; a second later the first is recycled
+  // (and reused) when the next chunk starts.
+  auto later = t0 + 1000ms;
+  for (; seq < 200; ++seq) cache.store(subscriber_packet(seq, 0, static_cast<uint8_t>(seq)), seq, later, 28);
+  EXPECT_TRUE(found(cache, 0, later).empty());
+  EXPECT_EQ(found(cache, 199, later), subscriber_packet(199, 0, 199));
 }
 
 }  // namespace
