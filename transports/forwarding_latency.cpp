@@ -31,8 +31,8 @@ ForwardingLatency::Snapshot ForwardingLatency::snapshot() const {
   return s;
 }
 
-void ForwardingLatency::begin_datagram(std::chrono::steady_clock::time_point at) { t_datagram = at; }
-void ForwardingLatency::end_datagram() { t_datagram = {}; }
+ForwardingLatency::Datagram::Datagram(std::chrono::steady_clock::time_point arrived) { t_datagram = arrived; }
+ForwardingLatency::Datagram::~Datagram() { t_datagram = {}; }
 std::chrono::steady_clock::time_point ForwardingLatency::current_datagram() { return t_datagram; }
 
 }  // namespace junction::transports

@@ -29,10 +29,15 @@ class ForwardingLatency {
   void record(std::chrono::nanoseconds latency);
   Snapshot snapshot() const;
 
-  // The receive time of the datagram this thread is handling now (nullopt-like zero when none):
-  // set around the receive callback, read by the send path.
-  static void begin_datagram(std::chrono::steady_clock::time_point at);
-  static void end_datagram();
+  // The receive time of the datagram this thread is handling now (zero when none): set for the
+  // lifetime of a Datagram around the receive callback, read by the send path.
+  class Datagram {
+   public:
+    explicit Datagram(std::chrono::steady_clock::time_point arrived);
+    ~Datagram();
+    Datagram(const Datagram&) = delete;
+    Datagram& operator=(const Datagram&) = delete;
+  };
   static std::chrono::steady_clock::time_point current_datagram();
 
  private:

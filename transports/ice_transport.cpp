@@ -216,9 +216,8 @@ void IceTransport::drop_selected_socket() {
 void IceTransport::on_receive(NiceAgent*, guint, guint, guint length, gchar* data, gpointer user) {
   auto* self = static_cast<IceTransport*>(user);
   if (!self->callbacks_.on_packet) return;
-  ForwardingLatency::begin_datagram(std::chrono::steady_clock::now());
+  ForwardingLatency::Datagram arrived(std::chrono::steady_clock::now());
   self->callbacks_.on_packet(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data), length));
-  ForwardingLatency::end_datagram();
 }
 
 }  // namespace junction::transports

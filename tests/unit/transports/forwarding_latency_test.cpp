@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <thread>
 
 namespace junction::transports {
@@ -30,12 +31,20 @@ TEST(ForwardingLatency, SamplesLandInTheBucketOfTheirUpperBound) {
 TEST(ForwardingLatency, TheCurrentDatagramIsPerThreadAndClearedAfterwards) {
   EXPECT_EQ(ForwardingLatency::current_datagram(), std::chrono::steady_clock::time_point{});
   auto now = std::chrono::steady_clock::now();
-  ForwardingLatency::begin_datagram(now);
-  EXPECT_EQ(ForwardingLatency::current_datagram(), now);
-  std::chrono::steady_clock::time_point other{};
-  std::thread([&] { other = ForwardingLatency::current_datagram(); }).join();
-  EXPECT_EQ(other, std::chrono::steady_clock::time_point{});
-  ForwardingLatency::end_datagram();
+  {
+    ForwardingLatency::Datagram arrived(now);
+    EXPECT_EQ(ForwardingLatency::current_datagram(), now);
+    std::chrono::steady_clock::time_point other{};
+    std::thread([&] { other = ForwardingLatency::current_datagram(); }).join();
+    EXPECT_EQ(other, std::chrono::steady_clock::time_point{});
+  }
+  EXPECT_EQ(ForwardingLatency::current_datagram(), std::chrono::steady_clock::time_point{});
+  // An exception out of the packet handler clears it too.
+  try {
+    ForwardingLatency::Datagram arrived(now);
+    throw std::runtime_error("handler failed");
+  } catch (const std::runtime_error&) {
+  }
   EXPECT_EQ(ForwardingLatency::current_datagram(), std::chrono::steady_clock::time_point{});
 }
 
