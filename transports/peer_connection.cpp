@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_set>
 
 #include "core/base/log.h"
 #include "core/media/rtcp_builder.h"
@@ -33,12 +34,18 @@ std::unordered_map<uint64_t, PeerConnection*>& registry() {
 // PeerConnection: with hundreds of PeerConnections, GLib's prepare/check over their timer sources
 // was a tenth of a loaded worker's CPU (BENCHMARKS.md, the fan-out profile). The timer exists
 // while the worker has PeerConnections.
-constexpr std::chrono::milliseconds kTickPeriod{20};  // consent, no-media and NACK checks
+// A tick visits only the PeerConnections with something due (every tick: those receiving video,
+// for their NACKs; the others on their check or report tick, spread by id): visiting all of them
+// every tick was ~3 % of a loaded worker's CPU at 100 subscribers, mostly cache misses.
+constexpr std::chrono::milliseconds kTickPeriod{20};  // NACKs
+constexpr uint64_t kTicksPerCheck = 5;                // consent and no-media checks every 100 ms
 constexpr uint64_t kTicksPerReport = 50;              // receiver/sender reports once a second
+static_assert(kTicksPerReport % kTicksPerCheck == 0, "a report tick is a check tick");
 struct WorkerTicker {
   guint source = 0;
   uint64_t ticks = 0;
-  std::vector<uint64_t> due;  // the ids ticked this time (reused: no allocation per tick)
+  std::vector<uint64_t> due;             // the ids ticked this time (reused: no allocation per tick)
+  std::unordered_set<uint64_t> nacking;  // PeerConnections receiving video: NACKs due every tick
 };
 WorkerTicker& ticker() {
   thread_local WorkerTicker t;
@@ -122,6 +129,7 @@ PeerConnection::PeerConnection(MediaWorker& worker, uint64_t id, const PeerConne
 
 PeerConnection::~PeerConnection() {
   registry().erase(id_);
+  ticker().nacking.erase(id_);
   channels_.reset();
   sctp_.reset();  // its last packet (an ABORT) goes through DTLS, so it goes first
   for (guint* t : {&dtls_timer_, registry().empty() ? &ticker().source : nullptr})
@@ -141,11 +149,18 @@ gboolean PeerConnection::tick_worker(gpointer) {
   // work from a copy of the ids and look each one up again.
   WorkerTicker& t = ticker();
   const uint64_t tick = t.ticks++;
+  const auto now = Clock::now();
+  // Checks and reports are spread over the ticks by id, not done by everyone at once.
+  auto check_tick = [tick](uint64_t id) { return (tick + id) % kTicksPerCheck == 0; };
   t.due.clear();
-  for (const auto& entry : registry()) t.due.push_back(entry.first);
+  for (const auto& entry : registry())
+    if (check_tick(entry.first) || t.nacking.count(entry.first) != 0) t.due.push_back(entry.first);
   for (uint64_t id : t.due) {
-    if (PeerConnection* pc = find_on_this_worker(id)) pc->tick_fast();
-    // Reports are spread over the ticks of a second, not sent by everyone at once.
+    if (check_tick(id))
+      if (PeerConnection* pc = find_on_this_worker(id); pc != nullptr && !pc->closed_) pc->check_timers(now);
+    if (t.nacking.count(id) != 0)
+      if (PeerConnection* pc = find_on_this_worker(id); pc != nullptr && !pc->closed_ && pc->connected_)
+        pc->send_nacks(now);
     if ((tick + id) % kTicksPerReport == 0)
       if (PeerConnection* pc = find_on_this_worker(id)) pc->tick_reports();
   }
@@ -549,7 +564,10 @@ PeerConnection::RecvStream* PeerConnection::recv_stream_for(const media::RtpPack
   stream->substream = substream;
   stream->rid = std::move(rid);
   stream->repairs = repairs;
-  if (line.kind == MediaKind::kVideo && !rtx) stream->nack.emplace(media::NackOptions{});
+  if (line.kind == MediaKind::kVideo && !rtx) {
+    stream->nack.emplace(media::NackOptions{});
+    ticker().nacking.insert(id_);
+  }
   logger()->debug("pc {}: new {} stream ssrc {} on m-line {}", id_, rtx ? "rtx" : "media", rtp.ssrc(), mindex);
   recv_.push_back(std::move(stream));
   return recv_.back().get();
@@ -772,14 +790,7 @@ void PeerConnection::check_slowlink() {
   }
 }
 
-void PeerConnection::tick_fast() {
-  if (closed_) return;
-  check_timers();
-  if (connected_) send_nacks();
-}
-
-void PeerConnection::check_timers() {
-  auto now = Clock::now();
+void PeerConnection::check_timers(Clock::time_point now) {
   if (now - last_received_ > config_.consent_timeout) {
     close("ICE consent lost: nothing from the peer for " + std::to_string(config_.consent_timeout.count()) + " s");
     return;
@@ -906,8 +917,7 @@ void PeerConnection::send_reports() {
   if (used > 0) send_rtcp(tx_.data(), used);
 }
 
-void PeerConnection::send_nacks() {
-  auto now = Clock::now();
+void PeerConnection::send_nacks(Clock::time_point now) {
   std::array<uint16_t, 64> lost{};
   auto rtt = std::chrono::duration_cast<std::chrono::milliseconds>(rtt_);
   for (auto& s : recv_) {

@@ -116,14 +116,13 @@ class PeerConnection {
   void retransmit(SendStream& stream, uint16_t seq);
   void send_rtcp(uint8_t* data, size_t length);
   void send_reports();
-  void send_nacks();
+  void send_nacks(std::chrono::steady_clock::time_point now);
   void check_slowlink();
-  void check_timers();
+  void check_timers(std::chrono::steady_clock::time_point now);
   void schedule_dtls_timer();
   guint add_timeout(std::chrono::milliseconds period, bool (PeerConnection::*tick)());
   static gboolean tick_worker(gpointer unused);
   void tick_reports();
-  void tick_fast();
   bool tick_dtls();
   void start_sctp();
 
