@@ -6,7 +6,8 @@
 #   SCENARIOS="fanout:50" DURATION=10 scripts/bench.sh
 #
 # Scenarios (space-separated): fanout:N (1 publisher -> N subscribers), mesh:R:P (R rooms of P
-# participants all publishing and subscribing to all), audiobridge:T:L (T talkers, L listeners).
+# participants all publishing and subscribing to all), audiobridge:T:L (T talkers, L listeners,
+# mixed), audioroom:T:L (an audio-only videoroom: L listeners each receive the T talkers' streams).
 # Each run starts a fresh server pinned to SERVER_CPU (taskset), the load generator pinned to
 # CLIENT_CPU, measures, stops the server. Janus runs on loopback with its http transport and its
 # videoroom and audiobridge plugins only, through an LD_PRELOAD shim that makes it offer
@@ -15,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${BUILD_DIR:-$ROOT/build}
-SCENARIOS=${SCENARIOS:-"fanout:50 fanout:100 fanout:200 fanout:400 mesh:10:6 audiobridge:5:55 audiobridge:5:70 audiobridge:5:95 audiobridge:5:295 audiobridge:5:495"}
+SCENARIOS=${SCENARIOS:-"fanout:50 fanout:100 fanout:200 fanout:400 mesh:10:6 audioroom:5:200 audiobridge:5:55 audiobridge:5:70 audiobridge:5:95 audiobridge:5:200 audiobridge:5:295 audiobridge:5:495"}
 SERVERS=${SERVERS:-"junction janus"}
 DURATION=${DURATION:-20}
 WARMUP=${WARMUP:-3}
@@ -133,6 +134,7 @@ for scenario in $SCENARIOS; do
     fanout) args=(--scenario fanout --subscribers "$a"); name="fanout-$a" ;;
     mesh) args=(--scenario mesh --rooms "$a" --participants "$b"); name="mesh-${a}x$b" ;;
     audiobridge) args=(--scenario audiobridge --talkers "$a" --listeners "$b"); name="audiobridge-${a}+$b" ;;
+    audioroom) args=(--scenario audioroom --talkers "$a" --listeners "$b"); name="audioroom-${a}+$b" ;;
     *) log "unknown scenario $scenario"; exit 2 ;;
   esac
   for server in $SERVERS; do

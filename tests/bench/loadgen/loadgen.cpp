@@ -7,6 +7,8 @@
 //               multistream PeerConnection) to the P-1 others
 //   audiobridge --talkers T --listeners L: one audiobridge room; talkers send a tone, listeners
 //               near-silence, every packet with the RFC 6464 level; everyone receives the mix
+//   audioroom   --talkers T --listeners L: one videoroom, audio only: T publishers send Opus (a
+//               tone, with levels), L subscribers each receive all T streams (SFU, no mixing)
 //
 // Flow: set everything up (publishers first, then subscribers on --parallel setup threads),
 // wait until every receiver has media, warm up, then measure for --duration seconds: the
@@ -354,10 +356,13 @@ class Run {
 
   void setup_videoroom() {
     const bool mesh = o_.scenario == "mesh";
-    const int publishers_per_room = mesh ? o_.participants : 1;
+    const bool audio_only = o_.scenario == "audioroom";  // one room (--rooms is not used)
+    const int room_count = audio_only ? 1 : o_.rooms;
+    const int publishers_per_room = mesh ? o_.participants : audio_only ? o_.talkers : 1;
+    if (publishers_per_room < 1) throw std::runtime_error("no publisher in this scenario");
     uint64_t admin = api_.attach("janus.plugin.videoroom");
     std::vector<uint64_t> rooms;
-    for (int r = 0; r < o_.rooms; ++r) {
+    for (int r = 0; r < room_count; ++r) {
       uint64_t room = 7000000 + static_cast<uint64_t>(getpid() % 10000) * 100 + static_cast<uint64_t>(r);
       json reply = api_.message(admin, {{"request", "create"}, {"room", room}, {"publishers", publishers_per_room + 1},
                                         {"videocodec", "vp8"}, {"audiocodec", "opus"}, {"bitrate", 0}});
@@ -369,12 +374,13 @@ class Run {
     progress(std::to_string(rooms.size()) + " room(s) created; server RSS " + std::to_string(baseline_.rss_kb) + " kB");
 
     // Publishers, all rooms.
-    int total_publishers = o_.rooms * publishers_per_room;
+    int total_publishers = room_count * publishers_per_room;
     std::vector<uint64_t> feed(static_cast<size_t>(total_publishers), 0);
     auto failures = parallel_for(total_publishers, o_.parallel, setup_deadline(), [&](int i) {
       uint64_t room = rooms[static_cast<size_t>(i / publishers_per_room)];
       PeerOptions po;
-      po.send_audio = po.send_video = true;
+      po.send_audio = true;
+      po.send_video = !audio_only;
       po.source_index = static_cast<uint32_t>(i);
       po.opus_frames = tone_frames_;
       po.audio_level = 30;
@@ -384,15 +390,16 @@ class Run {
       api_.message(handle, {{"request", "join"}, {"ptype", "publisher"}, {"room", room}, {"display", "pub" + std::to_string(i)}});
       json joined = wait_plugin_event(handle, "id", "publisher " + std::to_string(i) + " join");
       feed[static_cast<size_t>(i)] = joined["id"].get<uint64_t>();
-      publish(peer, handle, {{"request", "publish"}, {"audio", true}, {"video", true}}, "publisher " + std::to_string(i));
+      publish(peer, handle, {{"request", "publish"}, {"audio", true}, {"video", !audio_only}}, "publisher " + std::to_string(i));
       ++publishers_ok_;
     });
     report_failures("publishers", failures);
     progress(std::to_string(publishers_ok_.load()) + "/" + std::to_string(total_publishers) + " publishers sending");
 
-    // Subscribers: fan-out N per room to its publisher; mesh one per participant to the others.
-    int per_room = mesh ? o_.participants : o_.subscribers;
-    int total = o_.rooms * per_room;
+    // Subscribers: fan-out N per room to its publisher; mesh one per participant to the others;
+    // audio room: L listeners to every talker.
+    int per_room = mesh ? o_.participants : audio_only ? o_.listeners : o_.subscribers;
+    int total = room_count * per_room;
     failures = parallel_for(total, o_.parallel, setup_deadline(), [&](int i) {
       int r = i / per_room, j = i % per_room;
       json streams = json::array();
@@ -525,14 +532,16 @@ class Run {
     double server_cpu = cpu1.cpu_s - cpu0.cpu_s;
     double pps = static_cast<double>(all.window_packets) / window;
     // What the server had to send in the window: every packet published, once per subscriber
-    // of its room (fan-out: all subscribers; mesh: the P-1 others); for the audiobridge, one mix
-    // packet per participant every 20 ms. Unlike what the clients received, this does not
-    // shrink when the load generator itself cannot keep up.
+    // of its room (fan-out: all subscribers; mesh: the P-1 others; audio room: every listener);
+    // for the audiobridge, one mix packet per participant every 20 ms. Unlike what the clients
+    // received, this does not shrink when the load generator itself cannot keep up.
     double offered = 0;
     if (o_.scenario == "fanout")
       offered = static_cast<double>(sent1 - sent0) * static_cast<double>(negotiated_receivers) / o_.rooms;
     else if (o_.scenario == "mesh")
       offered = static_cast<double>(sent1 - sent0) * (o_.participants - 1);
+    else if (o_.scenario == "audioroom")
+      offered = static_cast<double>(sent1 - sent0) * static_cast<double>(negotiated_receivers);
     else
       offered = 50.0 * window * static_cast<double>(negotiated_receivers);
     size_t pcs = peers_.size();
@@ -659,12 +668,13 @@ int main(int argc, char** argv) {
   app.add_option("--url", o.url, "the server's HTTP API");
   app.add_option("--server", o.server, "label for the report");
   app.add_option("--pid", o.pid, "server pid for CPU time and RSS (0: not measured)");
-  app.add_option("--scenario", o.scenario, "fanout | mesh | audiobridge")->check(CLI::IsMember({"fanout", "mesh", "audiobridge"}));
+  app.add_option("--scenario", o.scenario, "fanout | mesh | audiobridge | audioroom")
+      ->check(CLI::IsMember({"fanout", "mesh", "audiobridge", "audioroom"}));
   app.add_option("--rooms", o.rooms, "rooms (fanout, mesh)")->check(CLI::Range(1, 100));
   app.add_option("--subscribers", o.subscribers, "subscribers per room (fanout)")->check(CLI::Range(1, 2000));
   app.add_option("--participants", o.participants, "participants per room (mesh)")->check(CLI::Range(2, 50));
-  app.add_option("--talkers", o.talkers, "talkers (audiobridge)")->check(CLI::Range(0, 100));
-  app.add_option("--listeners", o.listeners, "listeners (audiobridge)")->check(CLI::Range(0, 2000));
+  app.add_option("--talkers", o.talkers, "talkers (audiobridge, audioroom)")->check(CLI::Range(0, 100));
+  app.add_option("--listeners", o.listeners, "listeners (audiobridge, audioroom)")->check(CLI::Range(0, 2000));
   app.add_option("--duration", o.duration, "measured window, seconds")->check(CLI::Range(0.5, 600.0));
   app.add_option("--warmup", o.warmup, "seconds between setup and the window")->check(CLI::Range(0.0, 60.0));
   app.add_option("--workers", o.workers, "client media worker threads")->check(CLI::Range(1, 16));

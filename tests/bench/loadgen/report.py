@@ -70,6 +70,9 @@ def scenario_names(scenarios):
         elif kind == "audiobridge":
             yield f"audiobridge-{rest[0]}+{rest[1]}", (f"Audiobridge: {rest[0]} talkers + {rest[1]} listeners "
                                                        "in one room (16 kHz, audio levels sent)")
+        elif kind == "audioroom":
+            yield f"audioroom-{rest[0]}+{rest[1]}", (f"Audio-only videoroom: {rest[0]} talkers (Opus) → {rest[1]} "
+                                                     f"listeners, each receiving all {rest[0]} (SFU)")
 
 
 def value(result, path):

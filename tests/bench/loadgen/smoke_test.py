@@ -1,6 +1,6 @@
 """Smoke run of the load generator against Junction (ctest bench.loadgen_smoke): a videoroom with
-one publisher and three subscribers, then an audiobridge room with two talkers and one listener,
-a few seconds each. Asserts that media flowed and was checked (trailers read, sequence tracked,
+one publisher and three subscribers, an audiobridge room with two talkers and one listener, and
+an audio-only videoroom with two talkers and two listeners, a few seconds each. Asserts that media flowed and was checked (trailers read, sequence tracked,
 latency sampled), not how fast: benchmarks are never timed in the test suite.
 
 Run: LOADGEN_BINARY=build/loadgen JUNCTION_BINARY=build/junction /usr/bin/python3 smoke_test.py
@@ -78,6 +78,20 @@ class LoadgenSmoke(unittest.TestCase):
         self.assertGreater(r["untagged_packets"], 0)
         self.assertLess(r["loss_pct"], 5.0, r)
         self.assertIn("participants_per_core", r)
+
+    def test_audioroom(self):
+        r, log = self.run_loadgen("--scenario", "audioroom", "--talkers", "2", "--listeners", "2")
+        self.assertEqual(r["setup_failures"], 0, log)
+        self.assertEqual(r["peer_connections"], 4)
+        self.assertEqual(r["receivers_with_media"], 2, log)
+        # Each listener gets both talkers' Opus (50 packets/s each), forwarded intact: no video.
+        self.assertGreater(r["sent_packets_per_s"], 2 * 40, r)
+        self.assertLess(r["sent_packets_per_s"], 2 * 60, r)
+        self.assertGreater(r["received_packets_per_s"], 2 * 2 * 40, r)
+        self.assertEqual(r["untagged_packets"], 0)
+        self.assertGreater(r["latency_us"]["samples"], 2 * 2 * 50)
+        self.assertLess(r["loss_pct"], 5.0, r)
+        self.assertGreater(r["server_cpu_us_per_offered_packet"], 0)
 
 
 if __name__ == "__main__":
