@@ -177,12 +177,17 @@ void JanusHttp::poll_loop() {
 }
 
 void JanusHttp::destroy_session() {
-  if (session_ == 0) return;
+  destroy_session_async();
+  stop();
+}
+
+void JanusHttp::destroy_session_async() {
+  if (session_ == 0 || stopping_) return;
   try {
     post("/" + std::to_string(session_), {{"janus", "destroy"}});
   } catch (const std::exception&) {
   }
-  stop();
+  stopping_ = true;
 }
 
 void JanusHttp::stop() {

@@ -1,7 +1,8 @@
 #pragma once
-// The Janus JSON API over HTTP (libcurl), as the load generator needs it: one session, many
-// handles, plugin messages with an optional JSEP, and one long-poll thread that routes every
-// event to its handle. The same code drives Junction and Debian's janus (both serve /janus).
+// The Janus JSON API over HTTP (libcurl), as the load generator needs it: one session (the load
+// generator makes one per participant, as real clients have), its handles, plugin messages with
+// an optional JSEP, and one long-poll thread that routes every event to its handle. The same
+// code drives Junction and Debian's janus (both serve /janus).
 //
 // Requests block the calling thread (several setup threads may call at once: each request has
 // its own curl handle). Every wait is bounded: requests by `request_timeout`, event waits by
@@ -51,6 +52,9 @@ class JanusHttp {
   // Destroys the session (the server closes every handle) and stops the poll thread.
   void destroy_session();
   void stop();
+  // destroy_session() in two halves, for many sessions at once: the first returns without
+  // waiting for the poll thread (which notices within about a second), stop() then joins it.
+  void destroy_session_async();
 
   uint64_t session() const { return session_; }
 

@@ -279,6 +279,8 @@ class Run {
 
   ~Run() {
     for (auto& p : pacers_) p.reset();  // no more sends before the peers go
+    for (auto& session : sessions_) session->destroy_session_async();
+    for (auto& session : sessions_) session->stop();
     api_.destroy_session();
     peers_.clear();
   }
@@ -304,20 +306,31 @@ class Run {
     return *peers_.back();
   }
 
+  // A participant's own Janus session, as every real client has: its events (a room's
+  // `participants`/`joining` news grows with the room) queue and are polled apart from everyone
+  // else's, so neither server drops or delays one participant's answer behind another's news.
+  JanusHttp& new_session() {
+    auto session = std::make_unique<JanusHttp>(o_.url);
+    session->create_session();
+    std::lock_guard lock(peers_mutex_);
+    sessions_.push_back(std::move(session));
+    return *sessions_.back();
+  }
+
   void expect_ok(const std::string& what, const std::string& failure) {
     if (!failure.empty()) throw std::runtime_error(what + ": " + failure);
   }
 
   // The plugin's data of an event with a JSEP, waited for on `handle`.
-  json wait_jsep(uint64_t handle, const std::string& what) {
-    auto event = api_.wait_event(handle, [](const json& e) { return e.contains("jsep") || e.value("janus", "") == "hangup"; }, 20s);
+  json wait_jsep(JanusHttp& api, uint64_t handle, const std::string& what) {
+    auto event = api.wait_event(handle, [](const json& e) { return e.contains("jsep") || e.value("janus", "") == "hangup"; }, 20s);
     if (!event) throw std::runtime_error(what + ": no answer with a JSEP within 20 s");
     if (!event->contains("jsep")) throw std::runtime_error(what + ": hangup: " + event->dump());
     return *event;
   }
 
-  json wait_plugin_event(uint64_t handle, const std::string& key, const std::string& what) {
-    auto event = api_.wait_event(
+  json wait_plugin_event(JanusHttp& api, uint64_t handle, const std::string& key, const std::string& what) {
+    auto event = api.wait_event(
         handle,
         [&](const json& e) {
           const json* data = e.contains("plugindata") ? &e["plugindata"]["data"] : nullptr;
@@ -330,20 +343,20 @@ class Run {
     return data;
   }
 
-  void trickle_to(uint64_t handle, Peer& peer) {
-    api_.on_trickle(handle, [&peer](const json& c) {
+  void trickle_to(JanusHttp& api, uint64_t handle, Peer& peer) {
+    api.on_trickle(handle, [&peer](const json& c) {
       if (c.value("completed", false)) peer.remote_candidate("");
       else if (c.contains("candidate")) peer.remote_candidate(c["candidate"].get<std::string>());
     });
   }
 
   // Our offer, the server's answer, a connected PeerConnection; `request` carries the offer.
-  void publish(Peer& peer, uint64_t handle, const json& request, const std::string& what) {
+  void publish(JanusHttp& api, Peer& peer, uint64_t handle, const json& request, const std::string& what) {
     std::string offer = peer.make_offer(10s);
     if (offer.empty()) throw std::runtime_error(what + ": could not build an offer");
-    trickle_to(handle, peer);
-    api_.message(handle, request, {{"type", "offer"}, {"sdp", offer}});
-    json event = wait_jsep(handle, what);
+    trickle_to(api, handle, peer);
+    api.message(handle, request, {{"type", "offer"}, {"sdp", offer}});
+    json event = wait_jsep(api, handle, what);
     expect_ok(what + ": answer", peer.accept_answer(event["jsep"]["sdp"].get<std::string>()));
     if (!peer.wait_connected(15s)) throw std::runtime_error(what + ": not connected: " + peer.close_reason());
     Pacer* pacer = nullptr;
@@ -386,11 +399,12 @@ class Run {
       po.audio_level = 30;
       Peer& peer = new_peer(po, false);
       peer.mark_created();
-      uint64_t handle = api_.attach("janus.plugin.videoroom");
-      api_.message(handle, {{"request", "join"}, {"ptype", "publisher"}, {"room", room}, {"display", "pub" + std::to_string(i)}});
-      json joined = wait_plugin_event(handle, "id", "publisher " + std::to_string(i) + " join");
+      JanusHttp& api = new_session();
+      uint64_t handle = api.attach("janus.plugin.videoroom");
+      api.message(handle, {{"request", "join"}, {"ptype", "publisher"}, {"room", room}, {"display", "pub" + std::to_string(i)}});
+      json joined = wait_plugin_event(api, handle, "id", "publisher " + std::to_string(i) + " join");
       feed[static_cast<size_t>(i)] = joined["id"].get<uint64_t>();
-      publish(peer, handle, {{"request", "publish"}, {"audio", true}, {"video", !audio_only}}, "publisher " + std::to_string(i));
+      publish(api, peer, handle, {{"request", "publish"}, {"audio", true}, {"video", !audio_only}}, "publisher " + std::to_string(i));
       ++publishers_ok_;
     });
     report_failures("publishers", failures);
@@ -413,14 +427,15 @@ class Run {
       po.receive = true;
       Peer& peer = new_peer(po, true);
       peer.mark_created();
-      uint64_t handle = api_.attach("janus.plugin.videoroom");
-      trickle_to(handle, peer);
-      api_.message(handle, {{"request", "join"}, {"ptype", "subscriber"}, {"room", rooms[static_cast<size_t>(r)]}, {"streams", streams}});
-      json event = wait_jsep(handle, "subscriber " + std::to_string(i));
+      JanusHttp& api = new_session();
+      uint64_t handle = api.attach("janus.plugin.videoroom");
+      trickle_to(api, handle, peer);
+      api.message(handle, {{"request", "join"}, {"ptype", "subscriber"}, {"room", rooms[static_cast<size_t>(r)]}, {"streams", streams}});
+      json event = wait_jsep(api, handle, "subscriber " + std::to_string(i));
       std::string error;
       std::string answer = peer.answer_offer(event["jsep"]["sdp"].get<std::string>(), 10s, &error);
       if (answer.empty()) throw std::runtime_error("subscriber " + std::to_string(i) + ": " + error);
-      api_.message(handle, {{"request", "start"}, {"room", rooms[static_cast<size_t>(r)]}}, {{"type", "answer"}, {"sdp", answer}});
+      api.message(handle, {{"request", "start"}, {"room", rooms[static_cast<size_t>(r)]}}, {{"type", "answer"}, {"sdp", answer}});
       negotiated(peer);
       int done = ++subscribers_ok_;
       if (done % 50 == 0) progress(std::to_string(done) + "/" + std::to_string(total) + " subscribers negotiated");
@@ -448,10 +463,11 @@ class Run {
       po.audio_level = talker ? 20 : 127;
       Peer& peer = new_peer(po, true);
       peer.mark_created();
-      uint64_t handle = api_.attach("janus.plugin.audiobridge");
-      api_.message(handle, {{"request", "join"}, {"room", room}, {"display", (talker ? "talker" : "listener") + std::to_string(i)}});
-      wait_plugin_event(handle, "id", "participant " + std::to_string(i) + " join");
-      publish(peer, handle, {{"request", "configure"}, {"muted", false}}, "participant " + std::to_string(i));
+      JanusHttp& api = new_session();
+      uint64_t handle = api.attach("janus.plugin.audiobridge");
+      api.message(handle, {{"request", "join"}, {"room", room}, {"display", (talker ? "talker" : "listener") + std::to_string(i)}});
+      wait_plugin_event(api, handle, "id", "participant " + std::to_string(i) + " join");
+      publish(api, peer, handle, {{"request", "configure"}, {"muted", false}}, "participant " + std::to_string(i));
       negotiated(peer);
       int done = ++subscribers_ok_;
       if (done % 50 == 0) progress(std::to_string(done) + "/" + std::to_string(total) + " participants connected");
@@ -642,7 +658,8 @@ class Run {
   }
 
   Options o_;
-  JanusHttp api_;
+  JanusHttp api_;  // the rooms' creation
+  std::vector<std::unique_ptr<JanusHttp>> sessions_;  // one per participant (under peers_mutex_)
   transports::MediaWorkers workers_;
   transports::PeerConnectionConfig config_;
   std::vector<std::unique_ptr<Pacer>> pacers_;
