@@ -16,9 +16,10 @@ size_t slot_count(size_t capacity) {
 }  // namespace
 
 RetransmissionCache::RetransmissionCache(size_t capacity, std::chrono::milliseconds max_age, PayloadStore* shared)
-    : slots_(slot_count(capacity)),
-      ring_(std::make_unique_for_overwrite<uint8_t[]>(slots_.size() * kMaxPacket)),
-      ring_size_(static_cast<uint32_t>(slots_.size() * kMaxPacket)),
+    : capacity_(slot_count(capacity)),
+      slots_(std::min(capacity_, kInitialSlots)),
+      ring_(std::make_unique_for_overwrite<uint8_t[]>(capacity_ * kMaxPacket)),
+      ring_size_(static_cast<uint32_t>(capacity_ * kMaxPacket)),
       max_age_(max_age),
       shared_(shared) {}
 
@@ -39,6 +40,12 @@ void RetransmissionCache::store(std::span<const uint8_t> packet, uint16_t seq,
   if (head_ > 0 && (head_ + size > ring_size_ || now - lap_started_ > max_age_)) next_lap();
   if (head_ == 0) lap_started_ = now;
   std::memcpy(&ring_[head_], packet.data(), size);
+  // The slot belongs to a packet still within max_age: grow rather than forget it early.
+  while (slots_.size() < capacity_) {
+    const Slot& taken = slots_[seq & (slots_.size() - 1)];
+    if (taken.lap == 0 || taken.seq == seq || now - taken.stored_at > max_age_ || !holds_packet(taken)) break;
+    grow();
+  }
   slots_[seq & (slots_.size() - 1)] = Slot{now, head_, lap_, seq, static_cast<uint16_t>(size), rest};
   head_ += size;
   footprint_ = std::max<size_t>(footprint_, head_);
@@ -52,14 +59,26 @@ void RetransmissionCache::next_lap() {
   }
 }
 
+bool RetransmissionCache::holds_packet(const Slot& slot) const {
+  return slot.lap == lap_ || (slot.lap + 1 == lap_ && slot.offset >= head_);
+}
+
+void RetransmissionCache::grow() {
+  // A slot at i holds a seq with seq % n == i; in 2n slots it goes to i or i + n, so no two
+  // slots collide.
+  std::vector<Slot> grown(slots_.size() * 2);
+  for (const Slot& slot : slots_)
+    if (slot.lap != 0) grown[slot.seq & (grown.size() - 1)] = slot;
+  slots_ = std::move(grown);
+}
+
 size_t RetransmissionCache::find(uint16_t seq, std::chrono::steady_clock::time_point now,
                                  std::span<uint8_t> out) const {
   const Slot& slot = slots_[seq & (slots_.size() - 1)];
   if (slot.lap == 0 || slot.seq != seq) return 0;
   if (now - slot.stored_at > max_age_) return 0;
   // Written in this lap, or in the previous one beyond where this lap has written so far.
-  const bool intact = slot.lap == lap_ || (slot.lap + 1 == lap_ && slot.offset >= head_);
-  if (!intact) return 0;
+  if (!holds_packet(slot)) return 0;
   std::span<const uint8_t> rest;
   if (slot.shared.size != 0) {
     rest = shared_->get(slot.shared);

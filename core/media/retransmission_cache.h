@@ -8,6 +8,12 @@
 // max_age instead of capacity x the largest packet. The ring is allocated once (capacity x
 // kMaxPacket bytes of address space, left untouched beyond what is used).
 //
+// The index grows the same way: it starts at kInitialSlots and doubles (up to `capacity`) only
+// when a packet would take the slot of one still younger than max_age, so it holds what max_age
+// needs at the stream's packet rate (128 slots for 110 packets/s) instead of always `capacity`:
+// a 512-slot index was 20 kB per video subscriber, most of it never findable within max_age.
+// It grows a few times in a stream's first second, never per packet afterwards.
+//
 // With a PayloadStore (the media worker's), the caller says where a packet's own bytes end (its
 // header, the payload descriptor a forwarder may have rewritten) and the rest, the same for every
 // subscriber of a fan-out, goes to the shared store: the ring then holds ~40 bytes per packet
@@ -27,8 +33,9 @@ namespace junction::media {
 class RetransmissionCache {
  public:
   static constexpr size_t kMaxPacket = 1500;
+  static constexpr size_t kInitialSlots = 64;
 
-  // `capacity` (index slots: packets findable at most) is rounded up to a power of two (at most
+  // `capacity` (index slots at most: packets findable at most) is rounded up to a power of two (at most
   // 65536) so that slots stay a whole fraction of the 16-bit sequence space and a wrap never
   // evicts a recent packet early.
   // `shared` (may be null: everything in the ring) must outlive the cache and keep bytes at
@@ -46,7 +53,8 @@ class RetransmissionCache {
   // overwritten, older than max_age, gone from the shared store, or larger than `out`.
   size_t find(uint16_t seq, std::chrono::steady_clock::time_point now, std::span<uint8_t> out) const;
 
-  size_t capacity() const { return slots_.size(); }
+  size_t capacity() const { return capacity_; }
+  size_t slots() const { return slots_.size(); }  // the index as grown so far (<= capacity)
   uint64_t dropped() const { return dropped_; }
   // The most of the ring ever used: the bytes of memory the cache itself really touched.
   size_t footprint() const { return footprint_; }
@@ -62,6 +70,7 @@ class RetransmissionCache {
     PayloadStore::Ref shared;  // the rest of the packet
   };
 
+  size_t capacity_;
   std::vector<Slot> slots_;
   std::unique_ptr<uint8_t[]> ring_;
   uint32_t ring_size_;
@@ -74,6 +83,8 @@ class RetransmissionCache {
   size_t footprint_ = 0;
 
   void next_lap();
+  bool holds_packet(const Slot& slot) const;  // written in this lap or intact from the last one
+  void grow();                                // doubles the index, every slot kept
 };
 
 }  // namespace junction::media

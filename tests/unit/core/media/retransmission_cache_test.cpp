@@ -54,6 +54,49 @@ TEST(RetransmissionCache, CapacityRoundsUpToAPowerOfTwo) {
   EXPECT_EQ(RetransmissionCache(100000).capacity(), 65536u);
 }
 
+TEST(RetransmissionCache, IndexGrowsToWhatMaxAgeNeedsAtThePacketRate) {
+  // 110 packets/s (1.2 Mbit/s video) for 5 s with a 1 s window: a second is 110 packets, so the
+  // index stops at 128 slots of the 512 allowed, and every packet of the last second is found.
+  RetransmissionCache cache(512, 1000ms);
+  EXPECT_EQ(cache.slots(), RetransmissionCache::kInitialSlots);
+  Clock::time_point t0{};
+  const auto period = std::chrono::microseconds(1'000'000 / 110);
+  uint16_t seq = 65000;  // across the sequence wrap
+  Clock::time_point now = t0;
+  for (int i = 0; i < 550; ++i, ++seq) {
+    now = t0 + i * period;
+    cache.store(packet_for(seq), seq, now);
+  }
+  EXPECT_EQ(cache.slots(), 128u);
+  EXPECT_EQ(cache.capacity(), 512u);
+  for (uint16_t back = 1; back <= 110; ++back) EXPECT_TRUE(holds(cache, static_cast<uint16_t>(seq - back), now)) << back;
+}
+
+TEST(RetransmissionCache, IndexGrowsForABurstAndKeepsEveryPacketOfIt) {
+  // 400 packets within 200 ms (a keyframe burst) all stay findable: the index doubles up to 512
+  // instead of evicting packets younger than max_age.
+  RetransmissionCache cache(512, 1000ms);
+  Clock::time_point t0{};
+  for (uint16_t s = 0; s < 400; ++s) cache.store(packet_for(s), s, t0 + s * 500us);
+  EXPECT_EQ(cache.slots(), 512u);
+  for (uint16_t s = 0; s < 400; ++s) EXPECT_TRUE(holds(cache, s, t0 + 200ms)) << s;
+  // At the limit it overwrites as before: 600 packets in the same second keep the last 512.
+  for (uint16_t s = 400; s < 600; ++s) cache.store(packet_for(s), s, t0 + 200ms);
+  EXPECT_EQ(cache.slots(), 512u);
+  EXPECT_TRUE(found(cache, 87, t0 + 200ms).empty());
+  EXPECT_TRUE(holds(cache, 88, t0 + 200ms));
+}
+
+TEST(RetransmissionCache, IndexDoesNotGrowForPacketsOlderThanMaxAge) {
+  // 20 packets/s with a 1 s window never needs more than the initial slots.
+  RetransmissionCache cache(512, 1000ms);
+  Clock::time_point t0{};
+  for (uint16_t s = 0; s < 1000; ++s) cache.store(packet_for(s), s, t0 + s * 50ms);
+  EXPECT_EQ(cache.slots(), RetransmissionCache::kInitialSlots);
+  EXPECT_TRUE(holds(cache, 999, t0 + 999 * 50ms));
+  EXPECT_TRUE(holds(cache, 980, t0 + 999 * 50ms));
+}
+
 TEST(RetransmissionCache, TooOldAfterMaxAge) {
   RetransmissionCache cache(16, 500ms);
   Clock::time_point t0{};
