@@ -284,6 +284,11 @@ bool DtlsTransport::setup(std::string& error) {
     return false;
   }
   DTLS_set_timer_cb(ssl_, &DtlsTransportAccess::timer);
+  // No record we send is larger than a datagram (send_data refuses more than the data MTU), so
+  // OpenSSL's write buffer needs room for one datagram, not the 16 kB of a TLS record it
+  // allocates by default for each connection's life (kept with DTLS even under
+  // SSL_MODE_RELEASE_BUFFERS). 512 is OpenSSL's least.
+  if (options_.mtu >= 512) (void)SSL_set_max_send_fragment(ssl_, static_cast<long>(options_.mtu));
 
   if (role_ == Role::kClient) {
     SSL_set_connect_state(ssl_);
@@ -445,7 +450,23 @@ bool DtlsTransport::on_handshake_complete() {
                  SSL_get_cipher_name(ssl_), to_string(profile));
   if (!set_state(State::kConnected, "")) return false;
   // The datagram that finished the handshake may also carry application data.
-  return read_application_data();
+  if (!read_application_data()) return false;
+  release_idle_buffers();
+  return true;
+}
+
+void DtlsTransport::release_idle_buffers() {
+  // Most PeerConnections send no DTLS record after the handshake (media is SRTP): our flight
+  // buffers, reserved for 2 x MTU each, go back; a later record (data channels, an alert, our
+  // last flight again) allocates them again once. They are flushed, so empty, here.
+  // (Not SSL_free_buffers() for OpenSSL's own: its DTLS write path does not allocate them again,
+  // an SSL_write after it crashed. Its write buffer is kept small instead, see setup().)
+  if (!flushing_ && out_sizes_.empty()) {
+    std::vector<uint8_t>().swap(out_bytes_);
+    std::vector<uint8_t>().swap(sending_bytes_);
+    std::vector<size_t>().swap(out_sizes_);
+    std::vector<size_t>().swap(sending_sizes_);
+  }
 }
 
 bool DtlsTransport::read_application_data() {

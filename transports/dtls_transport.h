@@ -130,6 +130,7 @@ class DtlsTransport {
   bool continue_handshake();
   bool read_application_data();
   bool on_handshake_complete();
+  void release_idle_buffers();  // after the handshake: what only a handshake needed
   bool flush();
   bool set_state(State state, const std::string& reason);
   bool fail(const std::string& reason);

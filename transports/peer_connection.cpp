@@ -93,7 +93,8 @@ struct PeerConnection::SendStream {
   int rtx_payload_type = -1;
   uint16_t rtx_sequence = 0;
   uint32_t clock_rate = 90000;
-  // Video only (audio is not retransmitted): up to 512 packets or kNackHistory.
+  // Video only (audio is not retransmitted): up to 512 packets or kNackHistory (the index grows
+  // to what kNackHistory needs at the stream's rate, see RetransmissionCache).
   std::optional<media::RetransmissionCache> cache;
   uint64_t packets = 0, octets = 0;
   uint32_t nacked_this_second = 0;  // sequence numbers the peer reported lost
