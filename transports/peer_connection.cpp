@@ -115,6 +115,9 @@ struct PeerConnection::RecvStream {
   explicit RecvStream(uint32_t clock_rate) : stats(clock_rate) {}
 };
 
+alignas(16) thread_local std::array<uint8_t, 2048> PeerConnection::rx_;
+alignas(16) thread_local std::array<uint8_t, 2048> PeerConnection::tx_;
+
 PeerConnection::PeerConnection(MediaWorker& worker, uint64_t id, const PeerConnectionConfig& config, Events events)
     : worker_(worker), id_(id), config_(config), events_(std::move(events)), rtcp_ssrc_(random_u32()) {
   cname_ = "junction-" + std::to_string(id % 1000000);

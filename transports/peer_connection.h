@@ -125,6 +125,11 @@ class PeerConnection {
   void tick_reports();
   bool tick_dtls();
   void start_sctp();
+  // The packet being received / sent, one pair per thread rather than per PeerConnection: a
+  // worker handles one packet at a time, and in a fan-out the same 2 kB stay in the L1 cache
+  // from one subscriber to the next (4 kB less per PeerConnection, too). Aligned for the ciphers.
+  alignas(16) static thread_local std::array<uint8_t, 2048> rx_;
+  alignas(16) static thread_local std::array<uint8_t, 2048> tx_;
 
   MediaWorker& worker_;
   uint64_t id_;
@@ -153,8 +158,6 @@ class PeerConnection {
   bool closed_ = false;
   std::chrono::steady_clock::time_point created_, last_received_;
   guint dtls_timer_ = 0;
-  alignas(16) std::array<uint8_t, 2048> rx_;  // one packet being received (aligned for the ciphers)
-  alignas(16) std::array<uint8_t, 2048> tx_;  // one packet being sent
   struct Counters {
     uint64_t rtp_in = 0, rtp_out = 0, bytes_in = 0, bytes_out = 0, rtcp_in = 0, rtcp_out = 0;
     uint64_t srtp_drops = 0, unknown_drops = 0, garbage = 0, nacks_in = 0, nacks_out = 0;
